@@ -1,0 +1,54 @@
+"""numpynn: neural networks from scratch in NumPy.
+
+Every public name is loaded on first use (PEP 562), so ``import numpynn`` costs little more
+than importing NumPy and never pulls in matplotlib, scikit-learn, tqdm or torch.
+
+>>> import numpy as np
+>>> import numpynn as nn
+>>> model = nn.Sequential(nn.Linear(4, 8, rng=0), nn.ReLU(), nn.Linear(8, 3, rng=1))
+>>> model.forward(np.zeros((2, 4), dtype=np.float32)).shape
+(2, 3)
+"""
+from importlib import import_module
+
+__version__ = "0.1.0"
+
+_SUBMODULES = (
+    "functional", "layers", "losses", "init", "sequential", "serialization", "optim",
+    "gradcheck", "autograd", "data", "trainer", "callbacks", "plot", "explain", "playground",
+    "fitting", "bench", "cli",
+)
+
+# public name -> the module that defines it
+_EXPORTS = {
+    **dict.fromkeys(
+        ("Layer", "Linear", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "ScaledTanh", "Swish",
+         "GELU", "ELU", "Dropout", "BatchNorm", "LayerNorm", "Flatten", "LAYERS"), "layers"),
+    **dict.fromkeys(
+        ("Loss", "SoftmaxCrossEntropy", "BCE", "BCEWithLogits", "MSE", "L1", "Hinge",
+         "LOSSES", "l2_penalty"), "losses"),
+    "Sequential": "sequential",
+    "save": "serialization", "load": "serialization",
+    **dict.fromkeys(("Trainer", "History"), "trainer"),
+    **dict.fromkeys(("EarlyStopping", "Checkpoint", "LRSchedulerCallback"), "callbacks"),
+    "descent": "playground",
+    "fit_points": "fitting",
+    "Tensor": "autograd",
+}
+
+__all__ = sorted(_EXPORTS) + list(_SUBMODULES)
+
+
+def __getattr__(name):
+    if name in _SUBMODULES:
+        module = import_module(f"{__name__}.{name}")
+    elif name in _EXPORTS:
+        module = getattr(import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+    else:
+        raise AttributeError(f"module 'numpynn' has no attribute {name!r}")
+    globals()[name] = module  # cache: __getattr__ runs once per name
+    return module
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
