@@ -1,0 +1,1 @@
+"""One module per `numpynn` subcommand: add_arguments(parser) and run(args) -> int."""
