@@ -1,0 +1,610 @@
+"""All the math, once: forward/backward kernels, softmax, erf and the loss kernels (NumPy only).
+
+Conventions (CS231n ``layers.py``): ``name_forward(...) -> (out, cache)`` and
+``name_backward(dout, cache)`` returning the gradients in the order of forward's array inputs.
+A cache holds only what backward reads; where the derivative is a function of the output
+(σ(1 − σ), 1 − tanh²) the output is cached. Kernels trust their arrays (validation happens once,
+at the public boundary) and keep the input's floating dtype: float32 in, float32 out and grads.
+
+Shapes use named dimensions: N samples, D features, M outputs, C classes.
+"""
+import functools
+import math
+
+import numpy as np
+
+# ------------------------------------------------------------------------------------------------
+# Underflow is a limit, not an error
+# ------------------------------------------------------------------------------------------------
+
+
+def _underflow_to_zero(fn):
+    """Decorator: run ``fn`` with floating-point underflow silenced.
+
+    Exponentials such as e^(−1e4), and products of tiny numbers, flush to 0 (or a subnormal):
+    that is the exact limit these kernels want, so it must not trip ``np.errstate(all="raise")``.
+    Overflow, invalid and divide-by-zero still report.
+    """
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with np.errstate(under="ignore"):
+            return fn(*args, **kwargs)
+    return wrapper
+
+
+# ------------------------------------------------------------------------------------------------
+# erf / erfc: W. J. Cody, "Rational Chebyshev approximations for the error function",
+# Math. Comp. 23 (1969) 631-637; coefficients as in SPECFUN's CALERF (netlib.org/specfun/erf).
+# Each list is highest degree first, for _horner.
+# ------------------------------------------------------------------------------------------------
+_ERF_SMALL = 0.46875  # |x| <= this: erf(x) = x·A(x²)/B(x²)
+_ERF_MID = 4.0        # 0.46875 < |x| <= 4: erfc(x) = e^(−x²)·C(x)/D(x); beyond: asymptotic P/Q
+_ERFC_ZERO = 30.0     # erfc(30) ~ 1e-393 is below every subnormal: clip here so x² stays finite
+_A = [1.85777706184603153e-1, 3.16112374387056560e00, 1.13864154151050156e02,
+      3.77485237685302021e02, 3.20937758913846947e03]
+_B = [1.0, 2.36012909523441209e01, 2.44024637934444173e02, 1.28261652607737228e03,
+      2.84423683343917062e03]
+_C = [2.15311535474403846e-8, 5.64188496988670089e-1, 8.88314979438837594e00,
+      6.61191906371416295e01, 2.98635138197400131e02, 8.81952221241769090e02,
+      1.71204761263407058e03, 2.05107837782607147e03, 1.23033935479799725e03]
+_D = [1.0, 1.57449261107098347e01, 1.17693950891312499e02, 5.37181101862009858e02,
+      1.62138957456669019e03, 3.29079923573345963e03, 4.36261909014324716e03,
+      3.43936767414372164e03, 1.23033935480374942e03]
+_P = [1.63153871373020978e-2, 3.05326634961232344e-1, 3.60344899949804439e-1,
+      1.25781726111229246e-1, 1.60837851487422766e-2, 6.58749161529837803e-4]
+_Q = [1.0, 2.56852019228982242e00, 1.87295284992346047e00, 5.27905102951428412e-1,
+      6.05183413124413191e-2, 2.33520497626869185e-3]
+_INV_SQRT_PI = 1 / math.sqrt(math.pi)
+
+
+def _horner(coeffs, t):
+    """Polynomial Σ_k coeffs[k]·t^(n−k); Python-float coefficients keep ``t``'s dtype."""
+    out = np.full_like(t, coeffs[0])
+    for c in coeffs[1:]:
+        out *= t
+        out += c
+    return out
+
+
+def _as_float(x):
+    x = np.asarray(x)
+    return x if x.dtype.kind == "f" else x.astype(np.float64)
+
+
+def _erf_small(x):
+    """erf(x) for |x| <= 0.46875."""
+    t = x * x
+    return x * _horner(_A, t) / _horner(_B, t)
+
+
+def _erfc_large(a):
+    """erfc(a) for a > 0.46875, to ~1e-16 relative (also in the far tail)."""
+    a = np.minimum(a, _ERFC_ZERO)
+    r = np.empty_like(a)
+    mid = a <= _ERF_MID
+    am, at = a[mid], a[~mid]
+    r[mid] = _horner(_C, am) / _horner(_D, am)
+    z = 1 / (at * at)
+    r[~mid] = (_INV_SQRT_PI - z * _horner(_P, z) / _horner(_Q, z)) / at
+    # e^(−a²) = e^(−s²)·e^(−(a−s)(a+s)) with s = ⌊16a⌋/16: s² is exact, so the rounding error of a²
+    # is not magnified by the steep exponential (Cody's trick).
+    s = np.trunc(16 * a) / 16
+    return np.exp(-s * s) * np.exp(-(a - s) * (a + s)) * r
+
+
+@_underflow_to_zero
+def erf(x):
+    """Error function erf(x) = 2/√π ∫₀ˣ e^(−t²) dt, elementwise (Cody's rational approximations).
+
+    Parameters
+    ----------
+    x : array_like of any shape
+        Floating input keeps its dtype; integers become float64.
+
+    Returns
+    -------
+    ndarray of x's shape: relative error about 1e-16 in float64.
+
+    >>> float(erf(0.5))
+    0.5204998778130465
+    """
+    x = _as_float(x)
+    a = np.abs(x)
+    out = np.empty_like(a)
+    small = a <= _ERF_SMALL
+    out[small] = _erf_small(x[small])
+    out[~small] = np.copysign(1 - _erfc_large(a[~small]), x[~small])
+    return out
+
+
+@_underflow_to_zero
+def erfc(x):
+    """Complementary error function erfc(x) = 1 − erf(x), accurate in relative terms for x ≫ 0.
+
+    ``x`` : array_like of any shape; returns an ndarray of x's shape (float dtype kept).
+
+    >>> f"{float(erfc(10.0)):.12e}"  # 1 − erf(10) would give 0.0
+    '2.088487583763e-45'
+    """
+    x = _as_float(x)
+    a = np.abs(x)
+    out = np.empty_like(a)
+    small = a <= _ERF_SMALL
+    out[small] = 1 - _erf_small(x[small])
+    r = _erfc_large(a[~small])
+    out[~small] = np.where(x[~small] < 0, 2 - r, r)  # erfc(−a) = 2 − erfc(a)
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
+# Linear
+# ------------------------------------------------------------------------------------------------
+
+
+def linear_forward(x, W, b):
+    """Affine map y = x·W + b, each sample flattened to a row.
+
+    Parameters
+    ----------
+    x : ndarray of shape (N, d1, ..., dk), with D = d1·...·dk
+    W : ndarray of shape (D, M)
+    b : ndarray of shape (M,)
+
+    Returns
+    -------
+    out : ndarray of shape (N, M)
+    cache : (x, W)
+    """
+    out = x.reshape(x.shape[0], -1) @ W  # (N, D) @ (D, M) -> (N, M)
+    out += b                             # (N, M) + (M,)
+    return out, (x, W)
+
+
+def linear_backward(dout, cache):
+    """Gradients of y = x·W + b: dx = dout·Wᵀ, dW = xᵀ·dout, db = Σ_n dout.
+
+    ``dout`` : ndarray of shape (N, M). Returns ``(dx, dW, db)`` with dx of x's original shape.
+    """
+    x, W = cache
+    dx = (dout @ W.T).reshape(x.shape)           # (N, M) @ (M, D) -> (N, D) -> x's shape
+    dW = x.reshape(x.shape[0], -1).T @ dout      # (D, N) @ (N, M) -> (D, M)
+    db = dout.sum(axis=0)                        # (M,)
+    return dx, dW, db
+
+
+# ------------------------------------------------------------------------------------------------
+# Activations: elementwise, out and dx of x's shape and dtype
+# ------------------------------------------------------------------------------------------------
+_LECUN_A, _LECUN_B = 1.7159, 2 / 3  # LeCun et al., "Efficient BackProp" (1998), §4.4
+_SQRT_HALF = math.sqrt(0.5)
+_INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
+
+
+def relu_forward(x):
+    """ReLU: y = max(0, x). Cache: the output (y > 0 exactly where x > 0)."""
+    out = np.maximum(x, 0)
+    return out, out
+
+
+def relu_backward(dout, cache):
+    """dx = dout · [y > 0] (subgradient 0 at x = 0, as in PyTorch)."""
+    return np.where(cache > 0, dout, 0)
+
+
+def leaky_relu_forward(x, negative_slope=0.01):
+    """Leaky ReLU: y = x for x > 0, negative_slope·x otherwise. Cache: (x, negative_slope)."""
+    return np.where(x > 0, x, negative_slope * x), (x, negative_slope)
+
+
+def leaky_relu_backward(dout, cache):
+    """dx = dout for x > 0, negative_slope·dout otherwise."""
+    x, negative_slope = cache
+    return np.where(x > 0, dout, negative_slope * dout)
+
+
+@_underflow_to_zero
+def sigmoid(x):
+    """Logistic σ(x) = 1 / (1 + e^(−x)), without overflow and with full relative precision.
+
+    Only e^(−|x|) ∈ (0, 1] is ever computed: σ(x) = 1/(1 + e^(−|x|)) for x ≥ 0 and
+    σ(x) = e^(−|x|)/(1 + e^(−|x|)) for x < 0, so σ(±1e4) is exactly 1.0 / 0.0 without warnings.
+
+    >>> sigmoid(np.array([-1e4, 0.0, 1e4]))
+    array([0. , 0.5, 1. ])
+    """
+    e = np.exp(-np.abs(x))        # e^(−|x|) in (0, 1]
+    s = 1 / (1 + e)             # σ(|x|)
+    return np.where(x >= 0, s, e * s)
+
+
+def sigmoid_forward(x):
+    """Sigmoid layer kernel: y = σ(x). Cache: the output y."""
+    out = sigmoid(x)
+    return out, out
+
+
+@_underflow_to_zero
+def sigmoid_backward(dout, cache):
+    """dx = dout · y(1 − y); uses that σ' is a function of the output."""
+    return dout * cache * (1 - cache)
+
+
+def tanh_forward(x):
+    """y = tanh(x). Cache: the output y."""
+    out = np.tanh(x)
+    return out, out
+
+
+def tanh_backward(dout, cache):
+    """dx = dout · (1 − y²)."""
+    return dout * (1 - cache * cache)
+
+
+def scaled_tanh_forward(x):
+    """LeCun's scaled tanh y = 1.7159·tanh(2x/3) (unit variance outputs for unit variance inputs).
+
+    Composed from :func:`tanh_forward`; cache: tanh(2x/3).
+    """
+    t, cache = tanh_forward(_LECUN_B * x)
+    return _LECUN_A * t, cache
+
+
+def scaled_tanh_backward(dout, cache):
+    """dx = dout · 1.7159·(2/3)·(1 − tanh²(2x/3))."""
+    return tanh_backward((_LECUN_A * _LECUN_B) * dout, cache)
+
+
+@_underflow_to_zero
+def swish_forward(x):
+    """Swish / SiLU: y = x·σ(x) (Ramachandran et al. 2017). Cache: (x, σ(x))."""
+    s = sigmoid(x)
+    return x * s, (x, s)
+
+
+@_underflow_to_zero
+def swish_backward(dout, cache):
+    """dx = dout · σ(x)·(1 + x·(1 − σ(x)))  (= y + σ(x)(1 − y))."""
+    x, s = cache
+    return dout * s * (1 + x * (1 - s))
+
+
+@_underflow_to_zero
+def gelu_forward(x):
+    """GELU, exact form (PyTorch's ``approximate='none'``): y = x·Φ(x), Φ(x) = ½·erfc(−x/√2).
+
+    Writing Φ with erfc keeps full relative precision in the left tail (Hendrycks & Gimpel 2016).
+    Cache: (x, Φ(x)).
+    """
+    cdf = 0.5 * erfc(-_SQRT_HALF * x)
+    return x * cdf, (x, cdf)
+
+
+@_underflow_to_zero
+def gelu_backward(dout, cache):
+    """dx = dout · (Φ(x) + x·φ(x)), φ(x) = e^(−x²/2)/√(2π)."""
+    x, cdf = cache
+    pdf = np.exp(-0.5 * x * x)
+    pdf *= _INV_SQRT_2PI
+    return dout * (cdf + x * pdf)
+
+
+def elu_forward(x, alpha=1.0):
+    """ELU: y = x for x > 0, α·(e^x − 1) otherwise (Clevert et al. 2015). Cache: (x, α).
+
+    The derivative α·e^x is *not* taken from the output as y + α: for x ≪ 0 that difference
+    cancels catastrophically, so the input is cached instead.
+    """
+    neg = np.minimum(x, 0)  # expm1 only where it cannot overflow
+    return np.where(x > 0, x, alpha * np.expm1(neg)), (x, alpha)
+
+
+@_underflow_to_zero
+def elu_backward(dout, cache):
+    """dx = dout for x > 0, dout·α·e^x otherwise (α at x = 0, as in PyTorch)."""
+    x, alpha = cache
+    return np.where(x > 0, dout, (alpha * dout) * np.exp(np.minimum(x, 0)))
+
+
+ACTIVATIONS = {
+    "relu": (relu_forward, relu_backward),
+    "leaky_relu": (leaky_relu_forward, leaky_relu_backward),
+    "sigmoid": (sigmoid_forward, sigmoid_backward),
+    "tanh": (tanh_forward, tanh_backward),
+    "scaled_tanh": (scaled_tanh_forward, scaled_tanh_backward),
+    "swish": (swish_forward, swish_backward),
+    "gelu": (gelu_forward, gelu_backward),
+    "elu": (elu_forward, elu_backward),
+}
+"""name -> (forward, backward): the single source of activation names (layers, CLI, tests)."""
+
+
+# ------------------------------------------------------------------------------------------------
+# Dropout and normalisation
+# ------------------------------------------------------------------------------------------------
+
+
+def dropout_forward(x, p, training, rng):
+    """Inverted dropout: zero each entry with probability ``p``, scale survivors by 1/(1 − p).
+
+    So E[out] = x and evaluation needs no rescaling; in eval mode (or p = 0) it is the identity.
+
+    Parameters
+    ----------
+    x : ndarray of any shape
+    p : float in [0, 1]
+        Probability of DROPPING an entry (PyTorch's convention).
+    training : bool
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    out : ndarray of x's shape
+    cache : the scaled mask (x's shape and dtype), or None for the identity
+    """
+    if not training or p == 0:
+        return x, None
+    keep = rng.random(x.shape, dtype=np.float32) >= p  # float32 uniforms: half the memory
+    mask = keep.astype(x.dtype)
+    mask *= 1 / (1 - p) if p < 1 else 0.0
+    return x * mask, mask
+
+
+def dropout_backward(dout, cache):
+    """dx = dout ⊙ mask (the very mask forward drew); dout itself for the identity."""
+    return dout if cache is None else dout * cache
+
+
+def batchnorm_forward(x, gamma, beta, running_mean, running_var, training, momentum=0.1,
+                      eps=1e-5):
+    """Batch normalisation over the batch axis (Ioffe & Szegedy 2015), like torch BatchNorm1d.
+
+        x̂ = (x − μ) / √(σ² + eps),  y = γ ⊙ x̂ + β
+
+    Training uses the batch mean μ and *biased* variance σ², and updates the running statistics
+    in place: r ← (1 − momentum)·r + momentum·s, with the *unbiased* batch variance
+    σ²·N/(N − 1) for ``running_var`` (PyTorch's convention). Eval uses the running statistics.
+
+    Parameters
+    ----------
+    x : ndarray of shape (N, D)
+    gamma, beta : ndarray of shape (D,)
+    running_mean, running_var : ndarray of shape (D,), updated in place when training
+    training : bool
+    momentum, eps : float
+
+    Returns
+    -------
+    out : ndarray of shape (N, D)
+    cache : (x̂, γ/√(σ² + eps), training)
+    """
+    if training:
+        n = x.shape[0]
+        if n < 2:
+            raise ValueError(f"batchnorm_forward: expected more than 1 sample per batch in "
+                             f"training; got x of shape {x.shape}\n"
+                             "help: use a batch size > 1 or switch the layer to eval()")
+        mean = x.mean(axis=0)                       # (D,)
+        xc = x - mean                               # (N, D) - (D,)
+        var = np.mean(xc * xc, axis=0)              # (D,) biased
+        running_mean *= 1 - momentum
+        running_mean += momentum * mean
+        running_var *= 1 - momentum
+        running_var += (momentum * n / (n - 1)) * var  # unbiased
+    else:
+        xc = x - running_mean                       # (N, D) - (D,)
+        var = running_var
+    inv_std = 1 / np.sqrt(var + eps)                # (D,)
+    xhat = xc * inv_std                             # (N, D) * (D,)
+    return gamma * xhat + beta, (xhat, gamma * inv_std, training)
+
+
+def batchnorm_backward(dout, cache):
+    """Gradients of batch normalisation, compact closed form.
+
+    With s = γ/√(σ² + eps): dβ = Σ_n dout, dγ = Σ_n dout ⊙ x̂ and, in training (μ, σ² depend on
+    x), dx = s ⊙ (dout − dβ/N − x̂ ⊙ dγ/N); in eval the statistics are constants and dx = s ⊙ dout.
+
+    ``dout`` : ndarray of shape (N, D). Returns ``(dx, dgamma, dbeta)``.
+    """
+    xhat, scale, training = cache
+    dbeta = dout.sum(axis=0)                        # (D,)
+    dgamma = np.sum(dout * xhat, axis=0)            # (D,)
+    if not training:
+        return dout * scale, dgamma, dbeta
+    n = dout.shape[0]
+    dx = scale * (dout - dbeta / n - xhat * (dgamma / n))  # (D,) * ((N, D) - (D,) - (N, D)*(D,))
+    return dx, dgamma, dbeta
+
+
+def layernorm_forward(x, gamma, beta, eps=1e-5):
+    """Layer normalisation over the last axis of each sample (Ba et al. 2016), like torch LayerNorm.
+
+        x̂ = (x − mean(x)) / √(var(x) + eps) along the last axis,  y = γ ⊙ x̂ + β
+
+    Biased variance; no running statistics, so training and eval agree.
+
+    Parameters
+    ----------
+    x : ndarray of shape (..., D)
+    gamma, beta : ndarray of shape (D,)
+
+    Returns
+    -------
+    out : ndarray of x's shape
+    cache : (x̂, 1/√(var + eps) of shape (..., 1), γ)
+    """
+    mean = x.mean(axis=-1, keepdims=True)           # (..., 1)
+    xc = x - mean                                   # (..., D)
+    inv_std = 1 / np.sqrt(np.mean(xc * xc, axis=-1, keepdims=True) + eps)  # (..., 1)
+    xhat = xc * inv_std                             # (..., D)
+    return gamma * xhat + beta, (xhat, inv_std, gamma)
+
+
+def layernorm_backward(dout, cache):
+    """With g = dout ⊙ γ: dx = (g − mean(g) − x̂ ⊙ mean(g ⊙ x̂)) / √(var + eps) (means over D).
+
+    ``dout`` : ndarray of x's shape (..., D). Returns ``(dx, dgamma, dbeta)``, the last two (D,).
+    """
+    xhat, inv_std, gamma = cache
+    d = xhat.shape[-1]
+    dbeta = dout.reshape(-1, d).sum(axis=0)                 # (D,)
+    dgamma = np.sum((dout * xhat).reshape(-1, d), axis=0)   # (D,)
+    g = dout * gamma                                        # (..., D)
+    dx = inv_std * (g - g.mean(axis=-1, keepdims=True)      # (..., 1) * ((..., D) - (..., 1)
+                    - xhat * np.mean(g * xhat, axis=-1, keepdims=True))  # - (..., D)*(..., 1))
+    return dx, dgamma, dbeta
+
+
+# ------------------------------------------------------------------------------------------------
+# Softmax
+# ------------------------------------------------------------------------------------------------
+
+
+@_underflow_to_zero
+def softmax(x, axis=-1):
+    """softmax(x)_i = e^(x_i − max x) / Σ_j e^(x_j − max x): the shift makes overflow impossible.
+
+    >>> softmax(np.array([[1e4, 0.0, -1e4]]))
+    array([[1., 0., 0.]])
+    """
+    z = x - x.max(axis=axis, keepdims=True)  # x's shape, every entry <= 0
+    np.exp(z, out=z)
+    z /= z.sum(axis=axis, keepdims=True)     # / (..., 1, ...)
+    return z
+
+
+@_underflow_to_zero
+def log_softmax(x, axis=-1):
+    """log softmax(x) = (x − m) − log Σ_j e^(x_j − m), m = max x (log-sum-exp; never log(0))."""
+    z = x - x.max(axis=axis, keepdims=True)                 # x's shape, max entry 0
+    z -= np.log(np.exp(z).sum(axis=axis, keepdims=True))      # the sum is >= 1
+    return z
+
+
+# ------------------------------------------------------------------------------------------------
+# Loss kernels: (pred, target) -> (loss: float, dpred of pred's shape and dtype); mean reduction
+# ------------------------------------------------------------------------------------------------
+_LOG_FLOOR = -100.0  # PyTorch clamps BCE's logs at -100, so log(0) costs 100 rather than inf
+_BCE_EPS = 1e-12     # PyTorch's floor on p(1 − p) in BCE's gradient
+
+
+@_underflow_to_zero
+def softmax_cross_entropy(scores, labels):
+    """Mean cross-entropy of softmax(scores): L = −1/N Σ_n log softmax(s_n)[y_n].
+
+    Parameters
+    ----------
+    scores : ndarray of shape (N, C)
+        Unnormalised class scores (logits).
+    labels : integer ndarray of shape (N,), values in [0, C)
+
+    Returns
+    -------
+    loss : float
+    dscores : ndarray of shape (N, C): (softmax(s) − onehot(y)) / N
+    """
+    n = scores.shape[0]
+    rows = np.arange(n)
+    logp = log_softmax(scores)                   # (N, C)
+    loss = -logp[rows, labels].mean()
+    dscores = np.exp(logp, out=logp)               # softmax, (N, C)
+    dscores[rows, labels] -= 1
+    dscores /= n
+    return float(loss), dscores
+
+
+@_underflow_to_zero
+def binary_cross_entropy(probs, targets):
+    """Mean binary cross-entropy of probabilities, matching torch.nn.functional.binary_cross_entropy.
+
+        L = −mean(t·max(log p, −100) + (1 − t)·max(log(1 − p), −100))
+        dL/dp = (p − t) / max(p(1 − p), 1e-12) / size
+
+    Parameters
+    ----------
+    probs : ndarray of any shape, values in [0, 1]
+    targets : ndarray of probs' shape, values in [0, 1]
+
+    Returns
+    -------
+    loss : float (mean over all elements)
+    dprobs : ndarray of probs' shape and dtype
+    """
+    t = np.asarray(targets, dtype=probs.dtype)
+    with np.errstate(divide="ignore"):  # log(0) = -inf is clamped on the next lines
+        log_p = np.maximum(np.log(probs), _LOG_FLOOR)
+        log_q = np.maximum(np.log1p(-probs), _LOG_FLOOR)
+    loss = -np.mean(t * log_p + (1 - t) * log_q)
+    dprobs = (probs - t) / np.maximum(probs * (1 - probs), _BCE_EPS)
+    dprobs /= probs.size
+    return float(loss), dprobs
+
+
+@_underflow_to_zero
+def bce_with_logits(logits, targets):
+    """Mean binary cross-entropy of σ(logits), in the stable log-sum-exp form.
+
+        ℓ(x, t) = max(x, 0) − x·t + log(1 + e^(−|x|)),   dℓ/dx = σ(x) − t
+
+    ``logits`` : ndarray of any shape; ``targets`` : same shape, values in [0, 1].
+    Returns ``(loss, dlogits)``; the mean is over all elements, as in PyTorch.
+    """
+    t = np.asarray(targets, dtype=logits.dtype)
+    loss = np.mean(np.maximum(logits, 0) - logits * t + np.log1p(np.exp(-np.abs(logits))))
+    dlogits = sigmoid(logits) - t
+    dlogits /= logits.size
+    return float(loss), dlogits
+
+
+def mse(pred, target):
+    """Mean squared error over ALL elements (PyTorch's ``MSELoss``): L = mean((p − t)²).
+
+    Returns ``(loss, dpred)`` with dpred = 2(p − t)/size of pred's shape and dtype.
+    """
+    diff = pred - np.asarray(target, dtype=pred.dtype)
+    loss = np.vdot(diff, diff) / diff.size
+    diff *= 2 / diff.size
+    return float(loss), diff
+
+
+def l1(pred, target):
+    """Mean absolute error over all elements: L = mean(|p − t|).
+
+    The gradient sign(p − t)/size uses the subgradient 0 where p == t (as PyTorch does).
+    """
+    diff = pred - np.asarray(target, dtype=pred.dtype)
+    loss = np.abs(diff).mean()
+    dpred = np.sign(diff)
+    dpred /= diff.size
+    return float(loss), dpred
+
+
+def hinge(scores, labels, margin=1.0):
+    """Multiclass SVM loss (CS231n): L = 1/N Σ_n Σ_{j≠y_n} max(0, s_nj − s_ny_n + margin).
+
+    Relation to PyTorch: ``torch.nn.functional.multi_margin_loss`` divides each sample's sum
+    by C, so ``hinge(s, y, m) == C · multi_margin_loss(s, y, margin=m)``.
+    The subgradient of max(0, ·) at 0 is taken as 0.
+
+    Parameters
+    ----------
+    scores : ndarray of shape (N, C)
+    labels : integer ndarray of shape (N,), values in [0, C)
+    margin : float
+
+    Returns
+    -------
+    loss : float
+    dscores : ndarray of shape (N, C)
+    """
+    n = scores.shape[0]
+    rows = np.arange(n)
+    margins = scores - scores[rows, labels][:, None]  # (N, C) - (N, 1)
+    margins += margin
+    margins[rows, labels] = 0
+    np.maximum(margins, 0, out=margins)
+    loss = margins.sum() / n
+    dscores = (margins > 0).astype(scores.dtype)      # (N, C)
+    dscores[rows, labels] = -dscores.sum(axis=1)      # (N,)
+    dscores /= n
+    return float(loss), dscores
