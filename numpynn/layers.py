@@ -1,0 +1,417 @@
+"""Layers: objects that keep what backward needs and own their parameters.
+
+Every layer follows one protocol (CS231n's layer API behind an object):
+
+- ``forward(x)`` computes the output and caches what ``backward`` reads;
+- ``backward(dout)`` returns ``dx`` and writes parameter gradients into ``grads`` in place;
+- ``params`` and ``grads`` are dicts with the same keys holding the *very* arrays (an optimizer
+  built on ``params`` keeps working for the layer's lifetime); ``buffers`` holds non-trained state
+  such as batch norm's running statistics;
+- ``train()`` / ``eval()`` set the ``training`` flag (dropout and batch norm read it).
+
+The math lives in :mod:`numpynn.functional`; a layer only routes arrays to it.
+"""
+import numbers
+
+import numpy as np
+
+from numpynn import functional as F
+from numpynn._validation import as_generator, check_positive, check_probability
+from numpynn.init import initialize
+
+FLOAT_DTYPES = {"float16": np.float16, "float32": np.float32, "float64": np.float64}
+
+
+def _float_dtype(dtype, where):
+    name = np.dtype(dtype).name
+    if name not in FLOAT_DTYPES:
+        raise TypeError(f"{where}: dtype must be one of {', '.join(FLOAT_DTYPES)}; got {name}")
+    return np.dtype(name)
+
+
+def _check_size(value, name, where):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{where}: {name} must be a positive integer; got {value!r}")
+    return int(value)
+
+
+class ArrayView:
+    """Attribute access to one entry of a layer's ``params`` or ``grads``.
+
+    ``layer.W`` *is* ``layer.params["W"]``; assigning ``layer.W = values`` copies into that array
+    (shape checked), so references held by an optimizer stay valid.
+    """
+
+    def __init__(self, table, key):
+        self.table, self.key = table, key
+
+    def __get__(self, layer, owner=None):
+        return self if layer is None else getattr(layer, self.table)[self.key]
+
+    def __set__(self, layer, value):
+        target = getattr(layer, self.table)[self.key]
+        value = np.asarray(value)
+        if value.shape != target.shape:
+            raise ValueError(f"{layer!r}: {self.key} must have shape {target.shape}; "
+                             f"got {value.shape}")
+        target[...] = value
+
+
+class Layer:
+    """Base class: the protocol and the bookkeeping shared by every layer.
+
+    Attributes
+    ----------
+    params, grads : dict of str -> ndarray
+        Trainable arrays and their gradients (same keys, same shapes).
+    buffers : dict of str -> ndarray
+        Non-trainable state saved with the model (e.g. running statistics).
+    training : bool
+        Set by :meth:`train` / :meth:`eval`.
+    """
+
+    def __init__(self):
+        self.params, self.grads, self.buffers = {}, {}, {}
+        self.training = True
+        self._cache = None
+
+    def add_param(self, name, value):
+        """Register a trainable array and a zero gradient of the same shape and dtype."""
+        self.params[name] = value
+        self.grads[name] = np.zeros_like(value)
+
+    def forward(self, x):
+        raise NotImplementedError
+
+    def backward(self, dout):
+        raise NotImplementedError
+
+    def __call__(self, x):
+        return self.forward(x)
+
+    def train(self, mode=True):
+        self.training = bool(mode)
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    def config(self):
+        """The constructor arguments that rebuild this layer (JSON values; used by ``save``)."""
+        return {}
+
+    def output_shape(self, input_shape):
+        """Shape of one sample's output given one sample's input shape."""
+        return tuple(input_shape)
+
+    def astype(self, dtype):
+        """Convert params, grads and buffers to ``dtype`` in place; returns self."""
+        for table in (self.params, self.grads, self.buffers):
+            for key, value in table.items():
+                table[key] = value.astype(dtype)
+        if "dtype" in self.config():
+            self.dtype = np.dtype(dtype)
+        return self
+
+    def _take_cache(self):
+        if self._cache is None:
+            raise RuntimeError(f"{self!r}.backward called before forward")
+        return self._cache
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.config().items() if k != "dtype")
+        return f"{type(self).__name__}({args})"
+
+
+class Linear(Layer):
+    """Fully connected layer: ``y = x·W + b``.
+
+    Parameters
+    ----------
+    n_in, n_out : int
+        Input features D and output features M.
+    init : str or callable, default "xavier_uniform"
+        Weight initialiser (see :mod:`numpynn.init`); the bias starts at zero.
+    rng : int or numpy.random.Generator, optional
+        Source of the initial weights.
+    dtype : float dtype, default np.float32
+    std : float, optional
+        Standard deviation for ``init="normal"`` (CS231n's ``weight_scale``, default 0.01).
+
+    Attributes
+    ----------
+    W : ndarray of shape (n_in, n_out)
+        Initialised by ``init``, e.g. U(−a, a), a = √(6/(n_in + n_out)) for Xavier.
+    b : ndarray of shape (n_out,)
+        Zeros.
+    dW, db : ndarray
+        Gradients of the loss w.r.t. W and b after :meth:`backward`.
+
+    Shape
+    -----
+    Input (N, D) or (N, d1, …, dk) with d1·…·dk = D (flattened); output (N, M).
+
+    Examples
+    --------
+    >>> layer = Linear(4, 3, rng=0)
+    >>> layer.forward(np.ones((2, 4), dtype=np.float32)).shape
+    (2, 3)
+    """
+
+    W, b = ArrayView("params", "W"), ArrayView("params", "b")
+    dW, db = ArrayView("grads", "W"), ArrayView("grads", "b")
+
+    def __init__(self, n_in, n_out, init="xavier_uniform", rng=None, dtype=np.float32, std=None):
+        super().__init__()
+        where = f"Linear({n_in!r}, {n_out!r})"
+        self.n_in = _check_size(n_in, "n_in", where)
+        self.n_out = _check_size(n_out, "n_out", where)
+        self.dtype = _float_dtype(dtype, where)
+        self.add_param("W", initialize(init, (self.n_in, self.n_out), as_generator(rng),
+                                       self.dtype, std=std))
+        self.add_param("b", np.zeros(self.n_out, dtype=self.dtype))
+
+    def forward(self, x):
+        n_features = int(np.prod(x.shape[1:])) if x.ndim >= 2 else -1
+        if n_features != self.n_in:
+            raise ValueError(f"{self!r}.forward: x has shape {x.shape}; expected "
+                             f"(N, {self.n_in}) or (N, …) with {self.n_in} features per sample")
+        out, self._cache = F.linear_forward(x, self.W, self.b)
+        return out
+
+    def backward(self, dout):
+        dx, dW, db = F.linear_backward(dout, self._take_cache())
+        self.dW[...] = dW
+        self.db[...] = db
+        return dx
+
+    def config(self):
+        return {"n_in": self.n_in, "n_out": self.n_out, "dtype": self.dtype.name}
+
+    def output_shape(self, input_shape):
+        return (self.n_out,)
+
+    def __repr__(self):
+        return f"Linear({self.n_in}, {self.n_out})"
+
+
+class Activation(Layer):
+    """An element-wise layer computed by a pair in :data:`numpynn.functional.ACTIVATIONS`.
+
+    Subclasses name their pair in ``activation``; extra keyword arguments of the kernel come
+    from :meth:`config`.
+    """
+
+    activation = None
+
+    def forward(self, x):
+        forward_fn, _ = F.ACTIVATIONS[self.activation]
+        out, self._cache = forward_fn(x, **self.config())
+        return out
+
+    def backward(self, dout):
+        _, backward_fn = F.ACTIVATIONS[self.activation]
+        return backward_fn(dout, self._take_cache())
+
+
+class ReLU(Activation):
+    """``max(0, x)``; the derivative at 0 is taken as 0."""
+    activation = "relu"
+
+
+class LeakyReLU(Activation):
+    """``x`` for x > 0, ``negative_slope·x`` otherwise."""
+    activation = "leaky_relu"
+
+    def __init__(self, negative_slope=0.01):
+        super().__init__()
+        self.negative_slope = float(negative_slope)
+
+    def config(self):
+        return {"negative_slope": self.negative_slope}
+
+
+class Sigmoid(Activation):
+    """``σ(x) = 1 / (1 + e^(−x))``, computed without overflow."""
+    activation = "sigmoid"
+
+
+class Tanh(Activation):
+    """``tanh(x)``."""
+    activation = "tanh"
+
+
+class ScaledTanh(Activation):
+    """LeCun's scaled tanh ``1.7159·tanh(2x/3)`` (LeCun et al., Efficient BackProp, 1998)."""
+    activation = "scaled_tanh"
+
+
+class Swish(Activation):
+    """``x·σ(x)`` (Ramachandran et al., 2017; PyTorch's SiLU)."""
+    activation = "swish"
+
+
+class GELU(Activation):
+    """``x·Φ(x)`` with the exact error function (PyTorch's default ``approximate='none'``)."""
+    activation = "gelu"
+
+
+class ELU(Activation):
+    """``x`` for x > 0, ``alpha·(eˣ − 1)`` otherwise."""
+    activation = "elu"
+
+    def __init__(self, alpha=1.0):
+        super().__init__()
+        self.alpha = float(alpha)
+
+    def config(self):
+        return {"alpha": self.alpha}
+
+
+class Dropout(Layer):
+    """Inverted dropout: in training, zero each entry with probability ``p`` and scale the
+    survivors by 1/(1 − p); the identity in evaluation (PyTorch's convention).
+
+    Parameters
+    ----------
+    p : float in [0, 1), default 0.5
+        Probability of *dropping* an entry.
+    rng : int or numpy.random.Generator, optional
+        Source of the masks; its state is saved in training checkpoints.
+    """
+
+    def __init__(self, p=0.5, rng=None):
+        super().__init__()
+        self.p = float(check_probability(p, "p", where="Dropout"))
+        self.rng = as_generator(rng)
+
+    def forward(self, x):
+        out, self._cache = F.dropout_forward(x, self.p, self.training, self.rng)
+        return out
+
+    def backward(self, dout):
+        return F.dropout_backward(dout, self._take_cache())
+
+    def config(self):
+        return {"p": self.p}
+
+
+class _Normalization(Layer):
+    """Shared set-up of BatchNorm and LayerNorm: γ = 1 and β = 0 over ``num_features``."""
+
+    gamma, beta = ArrayView("params", "gamma"), ArrayView("params", "beta")
+    dgamma, dbeta = ArrayView("grads", "gamma"), ArrayView("grads", "beta")
+
+    def __init__(self, num_features, eps=1e-5, dtype=np.float32):
+        super().__init__()
+        where = f"{type(self).__name__}({num_features!r})"
+        self.num_features = _check_size(num_features, "num_features", where)
+        self.eps = float(check_positive(eps, "eps", where=where))
+        self.dtype = _float_dtype(dtype, where)
+        self.add_param("gamma", np.ones(self.num_features, dtype=self.dtype))
+        self.add_param("beta", np.zeros(self.num_features, dtype=self.dtype))
+
+    def _check_input(self, x):
+        if x.ndim != 2 or x.shape[1] != self.num_features:
+            raise ValueError(f"{self!r}.forward: x has shape {x.shape}; "
+                             f"expected (N, {self.num_features})")
+
+    def _store_grads(self, grads):
+        dx, dgamma, dbeta = grads
+        self.dgamma[...] = dgamma
+        self.dbeta[...] = dbeta
+        return dx
+
+    def config(self):
+        return {"num_features": self.num_features, "eps": self.eps, "dtype": self.dtype.name}
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self.num_features})"
+
+
+class BatchNorm(_Normalization):
+    """Batch normalisation over the batch axis (Ioffe & Szegedy, 2015), as torch.nn.BatchNorm1d.
+
+    In training, normalise with the batch mean and (biased) variance and update the running
+    averages ``r ← (1 − momentum)·r + momentum·batch_stat`` (the running variance uses the
+    unbiased batch variance, as PyTorch does); in evaluation, normalise with the running averages.
+
+    Parameters
+    ----------
+    num_features : int
+        D, the number of features.
+    eps : float, default 1e-5
+    momentum : float, default 0.1
+    dtype : float dtype, default np.float32
+
+    Attributes
+    ----------
+    gamma, beta : ndarray of shape (D,)
+        Scale (ones) and shift (zeros).
+    buffers["running_mean"], buffers["running_var"] : ndarray of shape (D,)
+        Zeros and ones at the start.
+    """
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, dtype=np.float32):
+        super().__init__(num_features, eps, dtype)
+        self.momentum = float(check_probability(momentum, "momentum", where=repr(self)))
+        self.buffers["running_mean"] = np.zeros(self.num_features, dtype=self.dtype)
+        self.buffers["running_var"] = np.ones(self.num_features, dtype=self.dtype)
+
+    def forward(self, x):
+        self._check_input(x)
+        out, self._cache = F.batchnorm_forward(
+            x, self.gamma, self.beta, self.buffers["running_mean"], self.buffers["running_var"],
+            self.training, momentum=self.momentum, eps=self.eps)
+        return out
+
+    def backward(self, dout):
+        return self._store_grads(F.batchnorm_backward(dout, self._take_cache()))
+
+    def config(self):
+        return {**super().config(), "momentum": self.momentum}
+
+
+class LayerNorm(_Normalization):
+    """Layer normalisation over each sample's features (Ba et al., 2016), as torch.nn.LayerNorm.
+
+    ``y = γ·(x − mean(x)) / √(var(x) + eps) + β`` per sample; the same in training and
+    evaluation (there are no running statistics).
+
+    Attributes
+    ----------
+    gamma, beta : ndarray of shape (D,)
+        Scale (ones) and shift (zeros).
+    """
+
+    def forward(self, x):
+        self._check_input(x)
+        out, self._cache = F.layernorm_forward(x, self.gamma, self.beta, eps=self.eps)
+        return out
+
+    def backward(self, dout):
+        return self._store_grads(F.layernorm_backward(dout, self._take_cache()))
+
+
+class Flatten(Layer):
+    """Reshape (N, d1, …, dk) to (N, d1·…·dk)."""
+
+    def forward(self, x):
+        self._cache = x.shape
+        return x.reshape(x.shape[0], -1)  # (N, D)
+
+    def backward(self, dout):
+        return dout.reshape(self._take_cache())  # x's shape
+
+    def output_shape(self, input_shape):
+        return (int(np.prod(input_shape)),)
+
+
+# The closed registry used by `load`: a saved layer name resolves only through this table.
+LAYERS = {cls.__name__: cls for cls in (
+    Linear, ReLU, LeakyReLU, Sigmoid, Tanh, ScaledTanh, Swish, GELU, ELU, Dropout, BatchNorm,
+    LayerNorm, Flatten)}
+
+# activation name (as in functional.ACTIVATIONS and the CLI's --activation) -> layer class
+ACTIVATION_LAYERS = {cls.activation: cls for cls in LAYERS.values()
+                     if isinstance(cls, type) and issubclass(cls, Activation)}

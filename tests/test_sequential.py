@@ -1,0 +1,95 @@
+import numpy as np
+import pytest
+import torch
+
+import numpynn as nn
+from numpynn.gradcheck import check_model
+
+
+def mlp(dtype=np.float32, seed=0):
+    """Linear-ReLU-Linear-ReLU-Linear, the issue's reference MLP."""
+    return nn.Sequential(nn.Linear(6, 5, rng=seed, dtype=dtype), nn.ReLU(),
+                         nn.Linear(5, 4, rng=seed + 1, dtype=dtype), nn.ReLU(),
+                         nn.Linear(4, 3, rng=seed + 2, dtype=dtype))
+
+
+def test_mlp_with_l2_passes_check_model():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(7, 6)), rng.integers(0, 3, size=7)
+    errors = check_model(mlp(), nn.SoftmaxCrossEntropy(), X, y, reg=0.1)
+    assert set(errors) == {"0.W", "0.b", "2.W", "2.b", "4.W", "4.b"}
+    assert max(errors.values()) < 1e-7, errors
+
+
+def test_mlp_matches_pytorch_forward_and_backward():
+    rng = np.random.default_rng(1)
+    model = mlp(np.float64)
+    X, y = rng.normal(size=(8, 6)), rng.integers(0, 3, size=8)
+    loss, dscores = nn.SoftmaxCrossEntropy()(model.forward(X), y)
+    model.backward(dscores)
+
+    weights = [torch.tensor(model[i].W, requires_grad=True) for i in (0, 2, 4)]
+    biases = [torch.tensor(model[i].b, requires_grad=True) for i in (0, 2, 4)]
+    h = torch.from_numpy(X)
+    for k, (W, b) in enumerate(zip(weights, biases)):
+        h = h @ W + b
+        h = torch.relu(h) if k < 2 else h
+    tloss = torch.nn.functional.cross_entropy(h, torch.from_numpy(y))
+    tloss.backward()
+    assert loss == pytest.approx(tloss.item(), abs=1e-12)
+    for i, W, b in zip((0, 2, 4), weights, biases):
+        np.testing.assert_allclose(model.grads()[f"{i}.W"], W.grad.numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(model.grads()[f"{i}.b"], b.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_container_protocol_and_names():
+    model = nn.Sequential(nn.Linear(4, 3, rng=0), nn.BatchNorm(3), nn.ReLU(), nn.Dropout(0.5))
+    assert len(model) == 4 and isinstance(model[0], nn.Linear)
+    assert isinstance(model[1:], nn.Sequential) and len(model[1:]) == 3
+    assert list(model.params()) == ["0.W", "0.b", "1.gamma", "1.beta"]
+    assert list(model.grads()) == list(model.params())
+    assert list(model.buffers()) == ["1.running_mean", "1.running_var"]
+    assert model.params()["0.W"] is model[0].W
+    assert model.num_params() == 4 * 3 + 3 + 3 + 3
+    assert nn.Sequential([nn.ReLU(), nn.Tanh()]).layers[1].__class__ is nn.Tanh
+    model.eval()
+    assert not model.training and not model[3].training
+    model.train()
+    assert model.training
+
+
+def test_summary_table():
+    model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
+    text = model.summary()
+    assert "Linear(784, 256)" in text and "(N, 256)" in text and "200,960" in text
+    assert "(N, 10)" in text and "Total params: 203,530 (float32)" in text
+    assert "(N, 64)" in nn.Sequential(nn.Flatten(), nn.ReLU()).summary(input_shape=(8, 8))
+
+
+def test_astype_is_an_independent_copy():
+    model = mlp()
+    copy64 = model.astype(np.float64)
+    assert copy64.dtype == np.float64 and model.dtype == np.float32
+    copy64[0].W[...] = 0
+    assert model[0].W.any()
+
+
+def test_forward_casts_and_validates_input():
+    model = mlp()
+    out = model.forward(np.ones((2, 6), dtype=np.int64))
+    assert out.dtype == np.float32
+    with pytest.raises(ValueError, match="Sequential.forward: x contains 1 NaN or inf"):
+        model.forward(np.array([[0, 0, 0, 0, 0, np.nan]]))
+    with pytest.raises(ValueError, match=r"x has shape \(6,\); expected a batch"):
+        model.forward(np.ones(6))
+    with pytest.raises(TypeError, match="layer 1 must be a numpynn Layer; got str"):
+        nn.Sequential(nn.ReLU(), "relu")
+
+
+def test_dropout_rng_states_round_trip():
+    model = nn.Sequential(nn.Dropout(0.5, rng=3))
+    x = np.ones((4, 8), dtype=np.float32)
+    states = model.rng_states()
+    first = model.forward(x)
+    model.set_rng_states(states)
+    np.testing.assert_array_equal(model.forward(x), first)
