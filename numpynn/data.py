@@ -10,8 +10,8 @@ Every loader takes ``data_dir=None`` and returns ``(X_train, y_train, X_test, y_
 ======================  ============  ================  =========================================
 name                    N train/test  D (image_shape)   source
 ======================  ============  ================  =========================================
-``digits``              898/899       64 (8, 8)         scikit-learn, seeded 50/50 shuffle split
-``digits-binary``       898/899       64 (8, 8)         the same, label 1 for digits 0–4
+``digits``              899/898       64 (8, 8)         scikit-learn, seeded 50/50 shuffle split
+``digits-binary``       899/898       64 (8, 8)         the same, label 1 for digits 0–4
 ``mnist``               60000/10000   784 (28, 28)      official IDX files
 ``fashion-mnist``       60000/10000   784 (28, 28)      official IDX files (or Debian package)
 ``cifar10``             50000/10000   3072 (32, 32, 3)  official *binary* batches, rows are CHW
@@ -22,7 +22,7 @@ Preprocessing functions are pure and fit on the training set only.
 
 >>> X_train, y_train, X_test, y_test = load_digits(binary=True)
 >>> X_train.shape, X_train.dtype.name, y_train.dtype.name, sorted(set(y_train.tolist()))
-((898, 64), 'float32', 'int64', [0, 1])
+((899, 64), 'float32', 'int64', [0, 1])
 """
 import functools
 import numbers
@@ -54,8 +54,8 @@ def load_digits(binary=False, data_dir=None, test_fraction=0.5, seed=0):
     """scikit-learn's 8×8 handwritten digits (1,797 images), split by a seeded shuffle.
 
     Digits have no official split: a permutation drawn from ``np.random.default_rng(seed)``
-    puts ``round(test_fraction * 1797)`` samples in the test set (899 by default, the course's
-    50/50 split).
+    puts ``round(test_fraction * 1797)`` samples in the test set (898 of 1,797 by default: the
+    course's 50/50 split) and the rest in the training set.
 
     Parameters
     ----------
@@ -81,7 +81,7 @@ def load_digits(binary=False, data_dir=None, test_fraction=0.5, seed=0):
     X, y = sklearn_digits(return_X_y=True)  # (1797, 64) float64 in 0..16, (1797,)
     X = (X / DIGITS_MAX).astype(np.float32)
     y = (y <= 4).astype(np.int64) if binary else y.astype(np.int64)
-    test, train = _split_indices(len(y), round(test_fraction * len(y)), as_generator(seed))
+    train, test = _split_indices(len(y), round(test_fraction * len(y)), as_generator(seed))
     return X[train], y[train], X[test], y[test]
 
 
@@ -127,8 +127,8 @@ def load_cifar10(data_dir=None, download=True):
     X_test, y_test : shapes (10000, 3072) and (10000,)
     """
     blobs = read_cifar(locate("cifar10", resolve_cifar, data_dir, download))
-    train = [parse_cifar_batch(blobs[f][1], blobs[f][0]) for f in CIFAR_BATCHES["train"]]
-    X_test, y_test = parse_cifar_batch(blobs["test_batch.bin"][1], blobs["test_batch.bin"][0])
+    train = [parse_cifar_batch(*blobs[name]) for name in CIFAR_BATCHES["train"]]
+    X_test, y_test = parse_cifar_batch(*blobs["test_batch.bin"])
     X_train = np.concatenate([x for x, _ in train])  # (50000, 3072)
     y_train = np.concatenate([y for _, y in train])  # (50000,)
     return _to_float(X_train), y_train.astype(np.int64), _to_float(X_test), y_test.astype(np.int64)
@@ -217,7 +217,7 @@ def load(name, data_dir=None, **kwargs):
     """Load dataset ``name`` (a key of :data:`DATASETS`): ``(X_train, y_train, X_test, y_test)``.
 
     >>> load("digits")[0].shape
-    (898, 64)
+    (899, 64)
     """
     return choose(name, DATASETS, "dataset").load(data_dir=data_dir, **kwargs)
 

@@ -174,9 +174,9 @@ def resolve_cifar(folder):
 
 
 def read_cifar(found):
-    """Return ``{batch file: (name for messages, bytes)}`` from the folder or the archive."""
+    """Return ``{batch file: (bytes, name for messages)}`` from the folder or the archive."""
     if "batches" in found:
-        return {n: (found["batches"] / n, read_bytes(found["batches"] / n)) for n in CIFAR_NAMES}
+        return {n: (read_bytes(found["batches"] / n), found["batches"] / n) for n in CIFAR_NAMES}
     members = read_tar_members(found["archive"], [f"{CIFAR_FOLDER}/{n}" for n in CIFAR_NAMES])
-    return {n: (f"{found['archive']}:{CIFAR_FOLDER}/{n}", members[f"{CIFAR_FOLDER}/{n}"])
+    return {n: (members[f"{CIFAR_FOLDER}/{n}"], f"{found['archive']}:{CIFAR_FOLDER}/{n}")
             for n in CIFAR_NAMES}
