@@ -13,9 +13,7 @@ import math
 
 import numpy as np
 
-# ------------------------------------------------------------------------------------------------
-# Underflow is a limit, not an error
-# ------------------------------------------------------------------------------------------------
+# --- Underflow is a limit, not an error -----------------------------------------------------------
 
 
 def _underflow_to_zero(fn):
@@ -32,11 +30,10 @@ def _underflow_to_zero(fn):
     return wrapper
 
 
-# ------------------------------------------------------------------------------------------------
-# erf / erfc: W. J. Cody, "Rational Chebyshev approximations for the error function",
+# --- erf / erfc ---------------------------------------------------------------------------------
+# W. J. Cody, "Rational Chebyshev approximations for the error function",
 # Math. Comp. 23 (1969) 631-637; coefficients as in SPECFUN's CALERF (netlib.org/specfun/erf).
 # Each list is highest degree first, for _horner.
-# ------------------------------------------------------------------------------------------------
 _ERF_SMALL = 0.46875  # |x| <= this: erf(x) = x·A(x²)/B(x²)
 _ERF_MID = 4.0        # 0.46875 < |x| <= 4: erfc(x) = e^(−x²)·C(x)/D(x); beyond: asymptotic P/Q
 _ERFC_ZERO = 30.0     # erfc(30) ~ 1e-393 is below every subnormal: clip here so x² stays finite
@@ -112,8 +109,9 @@ def erf(x):
     a = np.abs(x)
     out = np.empty_like(a)
     small = a <= _ERF_SMALL
+    big = ~small
     out[small] = _erf_small(x[small])
-    out[~small] = np.copysign(1 - _erfc_large(a[~small]), x[~small])
+    out[big] = np.copysign(1 - _erfc_large(a[big]), x[big])
     return out
 
 
@@ -130,15 +128,14 @@ def erfc(x):
     a = np.abs(x)
     out = np.empty_like(a)
     small = a <= _ERF_SMALL
+    big = ~small
     out[small] = 1 - _erf_small(x[small])
-    r = _erfc_large(a[~small])
-    out[~small] = np.where(x[~small] < 0, 2 - r, r)  # erfc(−a) = 2 − erfc(a)
+    r = _erfc_large(a[big])
+    out[big] = np.where(x[big] < 0, 2 - r, r)  # erfc(−a) = 2 − erfc(a)
     return out
 
 
-# ------------------------------------------------------------------------------------------------
-# Linear
-# ------------------------------------------------------------------------------------------------
+# --- Linear ---------------------------------------------------------------------------------------
 
 
 def linear_forward(x, W, b):
@@ -172,9 +169,7 @@ def linear_backward(dout, cache):
     return dx, dW, db
 
 
-# ------------------------------------------------------------------------------------------------
-# Activations: elementwise, out and dx of x's shape and dtype
-# ------------------------------------------------------------------------------------------------
+# --- Activations: elementwise, out and dx of x's shape and dtype ----------------------------------
 _LECUN_A, _LECUN_B = 1.7159, 2 / 3  # LeCun et al., "Efficient BackProp" (1998), §4.4
 _SQRT_HALF = math.sqrt(0.5)
 _INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
@@ -318,9 +313,7 @@ ACTIVATIONS = {
 """name -> (forward, backward): the single source of activation names (layers, CLI, tests)."""
 
 
-# ------------------------------------------------------------------------------------------------
-# Dropout and normalisation
-# ------------------------------------------------------------------------------------------------
+# --- Dropout and normalisation --------------------------------------------------------------------
 
 
 def dropout_forward(x, p, training, rng):
@@ -455,9 +448,7 @@ def layernorm_backward(dout, cache):
     return dx, dgamma, dbeta
 
 
-# ------------------------------------------------------------------------------------------------
-# Softmax
-# ------------------------------------------------------------------------------------------------
+# --- Softmax --------------------------------------------------------------------------------------
 
 
 @_underflow_to_zero
@@ -481,11 +472,10 @@ def log_softmax(x, axis=-1):
     return z
 
 
-# ------------------------------------------------------------------------------------------------
-# Loss kernels: (pred, target) -> (loss: float, dpred of pred's shape and dtype); mean reduction
-# ------------------------------------------------------------------------------------------------
+# --- Loss kernels -------------------------------------------------------------------------------
+# (pred, target) -> (loss: float, dpred of pred's shape and dtype), mean reduction.
 _LOG_FLOOR = -100.0  # PyTorch clamps BCE's logs at -100, so log(0) costs 100 rather than inf
-_BCE_EPS = 1e-12     # PyTorch's floor on p(1 − p) in BCE's gradient
+_BCE_EPS = float(np.float32(1e-12))  # PyTorch's floor on p(1 − p) in BCE's gradient (a C float)
 
 
 @_underflow_to_zero
@@ -515,7 +505,7 @@ def softmax_cross_entropy(scores, labels):
 
 @_underflow_to_zero
 def binary_cross_entropy(probs, targets):
-    """Mean binary cross-entropy of probabilities, matching torch.nn.functional.binary_cross_entropy.
+    """Mean binary cross-entropy of probabilities, as torch.nn.functional.binary_cross_entropy.
 
         L = −mean(t·max(log p, −100) + (1 − t)·max(log(1 − p), −100))
         dL/dp = (p − t) / max(p(1 − p), 1e-12) / size

@@ -165,7 +165,10 @@ class MSE(Loss):
 
 
 class L1(Loss):
-    """Mean absolute error over all elements (``torch.nn.L1Loss``); subgradient 0 where pred == target."""
+    """Mean absolute error over all elements (``torch.nn.L1Loss``).
+
+    The gradient sign(pred − target)/size takes the subgradient 0 where pred == target.
+    """
 
     name = "l1"
     kernel = F.l1
