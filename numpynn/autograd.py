@@ -406,7 +406,7 @@ def to_dot(tensor):
     """
     lines = ["digraph autograd {", "  rankdir=LR;", "  node [shape=box, fontname=monospace];"]
     for node in _topological_order(tensor):
-        label = node.name or node._op or "leaf"
+        label = (node.name or node._op or "leaf").replace('"', '\\"')
         value = f"{node.data.item():.4g}" if node.data.size == 1 else f"shape {node.shape}"
         lines.append(f'  n{id(node)} [label="{label}\\n{value}"'
                      f'{", style=filled, fillcolor=lightblue" if node.requires_grad else ""}];')
