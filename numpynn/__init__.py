@@ -15,7 +15,7 @@ __version__ = "0.1.0"
 
 _SUBMODULES = (
     "functional", "layers", "losses", "init", "sequential", "serialization", "optim",
-    "gradcheck", "autograd", "data", "trainer", "callbacks", "plot", "explain", "playground",
+    "gradcheck", "autograd", "matrix_calculus", "data", "trainer", "callbacks", "plot", "explain", "playground",
     "fitting", "bench", "cli",
 )
 
@@ -33,7 +33,8 @@ _EXPORTS = {
     **dict.fromkeys(("EarlyStopping", "Checkpoint", "LRSchedulerCallback"), "callbacks"),
     "descent": "playground",
     "fit_points": "fitting",
-    "Tensor": "autograd",
+    **dict.fromkeys(("Tensor", "no_grad"), "autograd"),
+    **dict.fromkeys(("DATASETS", "batches"), "data"),
 }
 
 __all__ = sorted(_EXPORTS) + list(_SUBMODULES)
