@@ -1,0 +1,105 @@
+"""``numpynn train``: flags -> RunConfig -> :func:`numpynn.run.train` (or ``resume``).
+
+Precedence: RunConfig's defaults, then ``--config FILE``, then the flags given explicitly
+(every flag defaults to "not given", so a flag always wins over the file).
+"""
+import argparse
+import sys
+
+from numpynn.cli import UsageError
+
+SUPPRESS = argparse.SUPPRESS
+
+# flag -> (type, metavar, help); the destination is the RunConfig field of the same name
+FIELD_FLAGS = {
+    "--dataset": (str, "NAME", "digits (default), digits-binary, mnist, fashion-mnist, cifar10"),
+    "--n-train": (int, "N", "train on a seeded random subset of N training samples"),
+    "--val-fraction": (float, "F", "share of the training set held out for validation "
+                                   "(default 0.1; 0: none)"),
+    "--standardize": (str, "HOW", "feature (default), global, mean_image or none; fitted on "
+                                  "the training split"),
+    "--hidden": (str, "W1,W2,...", "hidden layer widths, e.g. 256,128,64 (default 64; none: "
+                                   "a linear model)"),
+    "--activation": (str, "NAME", "relu (default), leaky_relu, sigmoid, tanh, scaled_tanh, "
+                                  "swish, gelu, elu, or linear/none (no activation)"),
+    "--loss": (str, "NAME", "auto (default: cross_entropy, or bce with a sigmoid output for "
+                            "two classes), cross_entropy, hinge, bce, bce_with_logits"),
+    "--init": (str, "NAME", "weight init: he_normal (default), xavier_uniform, xavier_normal, "
+                            "he_uniform, lecun_normal, normal, zeros"),
+    "--optimizer": (str, "NAME", "adam (default), sgd, adamw, rmsprop, adagrad"),
+    "--lr": (float, "LR", "learning rate (default 0.001)"),
+    "--momentum": (float, "M", "momentum for sgd/rmsprop (default 0)"),
+    "--weight-decay": (float, "WD", "the optimizer's weight decay (default: its own; adamw 0.01)"),
+    "--reg": (float, "REG", "L2 strength: ½·reg·Σ‖W‖² added to the loss (default 0)"),
+    "--dropout": (float, "P", "dropout probability after each hidden layer (default 0)"),
+    "--epochs": (int, "N", "total epochs (default 20; with --resume: the new total)"),
+    "--batch-size": (int, "B", "minibatch size (default 32; 1 = sample by sample)"),
+    "--lr-decay": (float, "GAMMA", "multiply the learning rate by GAMMA after every epoch "
+                                   "(default 1: constant)"),
+    "--early-stopping": (int, "PATIENCE", "stop after PATIENCE epochs without a better "
+                                          "val_loss; keep the best weights"),
+    "--seed": (int, "S", "seeds the split, initial weights, dropout, shuffling (default 0)"),
+}
+RESUMABLE = {"epochs"}  # the only settings --resume takes besides DIR's config.toml
+
+
+def _dest(flag):
+    return flag[2:].replace("-", "_")
+
+
+def add_arguments(parser):
+    model = parser.add_argument_group("run settings (each overrides --config)")
+    for flag, (type_, metavar, help_text) in FIELD_FLAGS.items():
+        model.add_argument(flag, type=type_, metavar=metavar, help=help_text, default=SUPPRESS)
+    model.add_argument("--batchnorm", action=argparse.BooleanOptionalAction, default=SUPPRESS,
+                       help="batch normalisation before each hidden activation")
+    files = parser.add_argument_group("files")
+    files.add_argument("--config", metavar="FILE", help="TOML file of settings, e.g. "
+                       "experiments/digits-binary.toml")
+    files.add_argument("--out", metavar="DIR", help="run folder (default runs/<dataset>-<time>)")
+    files.add_argument("--resume", metavar="DIR", help="continue DIR's run from its last "
+                       "checkpoint to --epochs in total, with DIR's settings")
+    files.add_argument("--data-dir", metavar="DIR", help="folder holding the dataset files")
+    files.add_argument("--no-download", dest="download", action="store_false",
+                       help="never download missing dataset files")
+
+
+def given_settings(args):
+    """The RunConfig fields set explicitly on the command line."""
+    names = [_dest(flag) for flag in FIELD_FLAGS] + ["batchnorm"]
+    return {name: getattr(args, name) for name in names if hasattr(args, name)}
+
+
+def run(args):
+    from numpynn import run as runs
+    from numpynn.config import RunConfig
+    from numpynn.trainer import TrainingDiverged
+
+    given = given_settings(args)
+    try:
+        if args.resume:
+            result = _resume(args, given, runs)
+        else:
+            if args.config:
+                cfg = RunConfig.from_toml(args.config, overrides=given)
+            else:
+                cfg = RunConfig.from_dict(given, source="command line")
+            result = runs.train(cfg, args.out, args.data_dir, args.download, progress="auto",
+                                log=sys.stdout)
+    except TrainingDiverged as err:
+        raise UsageError(str(err)) from None
+    m = result.metrics
+    print(f"test_acc={m['test_acc']:.4f} test_loss={m['test_loss']:.4f} "
+          f"(run folder: {result.run_dir})")
+    return 0
+
+
+def _resume(args, given, runs):
+    ignored = sorted(set(given) - RESUMABLE) + [f for f in ("config", "out") if getattr(args, f)]
+    if ignored:
+        raise UsageError(f"--resume takes its settings from {args.resume}/config.toml; got "
+                         f"{', '.join('--' + n.replace('_', '-') for n in ignored)}\nhelp: "
+                         "only --epochs (the new total) and --data-dir go with --resume")
+    print(f"resuming {args.resume}")
+    return runs.resume(args.resume, given.get("epochs"), args.data_dir, args.download,
+                       progress="auto")
