@@ -1,0 +1,447 @@
+"""Trainer: the loop against PyTorch, resume bit-identity, divergence, shuffling, history."""
+import io
+import os
+import re
+
+import numpy as np
+import pytest
+import torch
+
+import numpynn as nn
+from numpynn.callbacks import Callback, Checkpoint, EarlyStopping
+from numpynn.data import batches
+from numpynn.layers import Layer
+from numpynn.optim import SGD, Adam, ExponentialLR, StepLR
+from numpynn.trainer import History, Trainer, TrainingDiverged
+
+
+def blobs(rng, n=120, d=6, classes=3):
+    """A separable multiclass problem: Gaussian blobs around well-spaced centres."""
+    centres = rng.normal(scale=4.0, size=(classes, d))
+    y = rng.integers(0, classes, size=n)
+    X = centres[y] + rng.normal(size=(n, d))
+    return X.astype(np.float32), y
+
+
+def mlp(sizes, seed, dtype=np.float32, dropout=0.0, batchnorm=False, last=None):
+    layers = []
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(n_in, n_out, rng=seed + i, dtype=dtype))
+        if i < len(sizes) - 2:
+            layers += [nn.BatchNorm(n_out, dtype=dtype)] if batchnorm else []
+            layers.append(nn.ReLU())
+            layers += [nn.Dropout(dropout, rng=seed + 100 + i)] if dropout else []
+    layers += [last] if last is not None else []
+    return nn.Sequential(layers)
+
+
+# -- the loop against an outside oracle ---------------------------------------------------------
+def torch_mlp(model):
+    """A torch copy of a Linear-Tanh-Linear numpynn model (float64)."""
+    net = torch.nn.Sequential(torch.nn.Linear(5, 8), torch.nn.Tanh(), torch.nn.Linear(8, 2))
+    net.double()
+    with torch.no_grad():
+        for t_layer, layer in ((net[0], model[0]), (net[2], model[2])):
+            t_layer.weight.copy_(torch.from_numpy(layer.W.T.copy()))
+            t_layer.bias.copy_(torch.from_numpy(layer.b.copy()))
+    return net
+
+
+@pytest.mark.parametrize("batch_size", [1, 7, 30])  # sample by sample, ragged last batch, full
+def test_unshuffled_training_matches_pytorch(batch_size):
+    # Oracle: the same SGD-with-momentum loop written in PyTorch, loss = MSE + ½·reg·Σ‖W‖².
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(30, 5)), rng.normal(size=(30, 2))
+    reg, lr, epochs = 0.05, 0.05, 3
+    model = nn.Sequential(nn.Linear(5, 8, rng=1, dtype=np.float64), nn.Tanh(),
+                          nn.Linear(8, 2, rng=2, dtype=np.float64))
+    net = torch_mlp(model)
+    trainer = Trainer(model, nn.MSE(), SGD(model.params(), lr=lr, momentum=0.9), reg=reg,
+                      progress=False)
+    history = trainer.fit(X, Y, epochs=epochs, batch_size=batch_size, shuffle=False)
+
+    opt = torch.optim.SGD(net.parameters(), lr=lr, momentum=0.9)
+    Xt, Yt, step_losses = torch.from_numpy(X), torch.from_numpy(Y), []
+    for _ in range(epochs):
+        for start in range(0, 30, batch_size):
+            opt.zero_grad()
+            loss = torch.nn.functional.mse_loss(net(Xt[start:start + batch_size]),
+                                                Yt[start:start + batch_size])
+            loss = loss + 0.5 * reg * (net[0].weight.square().sum() + net[2].weight.square().sum())
+            loss.backward()
+            opt.step()
+            step_losses.append(loss.item())
+    np.testing.assert_allclose(model[0].W, net[0].weight.detach().numpy().T, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(model[2].b, net[2].bias.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(history.iteration_loss, step_losses, rtol=1e-10)
+    steps = -(-30 // batch_size)
+    assert len(history.iteration_loss) == epochs * steps
+    # the epoch loss is the plain mean of its step losses, penalty included
+    np.testing.assert_allclose(history.history["loss"],
+                               np.reshape(step_losses, (epochs, steps)).mean(axis=1), rtol=1e-12)
+
+
+def test_learns_sklearn_digits():
+    from sklearn.datasets import load_digits
+    digits = load_digits()
+    X, y = (digits.data / 16.0).astype(np.float32), digits.target
+    order = np.random.default_rng(0).permutation(len(X))
+    train, test = order[:1200], order[1200:]
+    model = mlp([64, 64, 10], seed=0)
+    trainer = Trainer(model, nn.SoftmaxCrossEntropy(), SGD(model.params(), lr=0.1, momentum=0.9),
+                      rng=1, progress=False)
+    trainer.fit(X[train], y[train], epochs=8, batch_size=32)
+    assert trainer.evaluate(X[test], y[test])["acc"] > 0.93
+
+
+# -- resume ---------------------------------------------------------------------------------------
+OPTIMIZERS = {
+    "sgd_momentum": (lambda params: SGD(params, lr=0.05, momentum=0.9),
+                     lambda opt: StepLR(opt, step_size=2, gamma=0.5)),
+    "adam": (lambda params: Adam(params, lr=0.01),
+             lambda opt: ExponentialLR(opt, gamma=0.8)),
+}
+
+
+def make_trainer(name, directory, patience=100):
+    """Fresh objects, built as a resumed run would build them (same seeds)."""
+    model = mlp([6, 16, 3], seed=3, dropout=0.3, batchnorm=True)
+    make_opt, make_schedule = OPTIMIZERS[name]
+    opt = make_opt(model.params())
+    callbacks = [EarlyStopping(patience=patience), Checkpoint(directory)]
+    return Trainer(model, nn.SoftmaxCrossEntropy(), opt, schedule=make_schedule(opt), reg=1e-3,
+                   callbacks=callbacks, rng=7, progress=False)
+
+
+def assert_same_state(a, b):
+    for table in ("params", "buffers"):
+        for key, value in getattr(a.model, table)().items():
+            np.testing.assert_array_equal(getattr(b.model, table)()[key], value, err_msg=key)
+    assert a.history.history == b.history.history
+    assert a.history.iteration_loss == b.history.iteration_loss
+    assert a.optimizer.lr == b.optimizer.lr
+
+
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+@pytest.mark.parametrize("stop_after", [1, 3])
+def test_resume_from_checkpoint_is_bit_identical(name, stop_after, tmp_path):
+    rng = np.random.default_rng(0)
+    X, y = blobs(rng, n=100)
+    Xv, yv = blobs(rng, n=30)
+    full = make_trainer(name, tmp_path / "full")
+    full.fit(X, y, Xv, yv, epochs=5, batch_size=16)
+
+    first = make_trainer(name, tmp_path / "run")
+    first.fit(X, y, Xv, yv, epochs=stop_after, batch_size=16)
+    resumed = make_trainer(name, tmp_path / "run")
+    for layer in resumed.model.params().values():   # prove the weights come from the file
+        layer[...] = 0
+    resumed.load_checkpoint(tmp_path / "run" / "last.npz")
+    assert resumed.epoch == stop_after
+    resumed.fit(X, y, Xv, yv, epochs=5, batch_size=16)
+    assert_same_state(full, resumed)
+    assert resumed.history.epoch == list(range(5))
+
+
+def test_resume_restores_early_stopping_state(tmp_path):
+    rng = np.random.default_rng(1)
+    X, y = blobs(rng, n=60)
+    Xv, yv = blobs(rng, n=20)
+    first = make_trainer("adam", tmp_path, patience=2)
+    first.fit(X, y, Xv, yv, epochs=2, batch_size=16)
+    resumed = make_trainer("adam", tmp_path, patience=2).load_checkpoint(tmp_path / "last.npz")
+    stop_before, stop_after = first.callbacks[0], resumed.callbacks[0]
+    assert (stop_after.best, stop_after.wait, stop_after.best_epoch) == (
+        stop_before.best, stop_before.wait, stop_before.best_epoch)
+
+
+def test_fit_again_continues_like_one_fit():
+    rng = np.random.default_rng(2)
+    X, y = blobs(rng, n=50)
+    a, b = make_trainer("sgd_momentum", "unused"), make_trainer("sgd_momentum", "unused")
+    for t in (a, b):
+        t.callbacks = []   # no checkpoint files
+    a.fit(X, y, epochs=4, batch_size=8)
+    b.fit(X, y, epochs=2, batch_size=8)
+    history = b.fit(X, y, epochs=4, batch_size=8)   # Keras: epochs is the final index
+    assert history.epoch == [0, 1, 2, 3] and len(history.history["loss"]) == 4
+    assert_same_state(a, b)
+
+
+def test_load_checkpoint_rejects_other_architecture_and_model_files(tmp_path):
+    rng = np.random.default_rng(3)
+    X, y = blobs(rng, n=40)
+    trainer = make_trainer("adam", tmp_path)
+    trainer.callbacks = []
+    trainer.fit(X, y, epochs=1, batch_size=8)
+    trainer.save_checkpoint(tmp_path / "c.npz")
+    other = mlp([6, 8, 3], seed=0)
+    wrong = Trainer(other, nn.SoftmaxCrossEntropy(), Adam(other.params()), progress=False)
+    with pytest.raises(ValueError, match="architecture differs"):
+        wrong.load_checkpoint(tmp_path / "c.npz")
+    nn.save(trainer.model, tmp_path / "model.npz")
+    with pytest.raises(ValueError, match="not a numpynn training checkpoint"):
+        trainer.load_checkpoint(tmp_path / "model.npz")
+
+
+# -- divergence -----------------------------------------------------------------------------------
+class PoisonAtEpoch(Callback):
+    """Put a NaN into the first weight matrix when epoch ``epoch`` begins."""
+
+    def __init__(self, epoch):
+        self.epoch = epoch
+
+    def on_epoch_begin(self, epoch, logs):
+        if epoch == self.epoch:
+            self.trainer.model[0].W[0, 0] = np.nan
+
+
+def test_nan_loss_stops_with_epoch_and_step_and_keeps_checkpoint(tmp_path):
+    rng = np.random.default_rng(4)
+    X, y = blobs(rng, n=40)
+    model = mlp([6, 8, 3], seed=0)
+    trainer = Trainer(model, nn.SoftmaxCrossEntropy(), SGD(model.params(), lr=0.1),
+                      callbacks=[PoisonAtEpoch(2), Checkpoint(tmp_path, monitor="loss")],
+                      progress=False)
+    with pytest.raises(TrainingDiverged, match=r"epoch 3, step 1/5: the loss is nan\n"
+                                               r"help: lower the learning rate") as info:
+        trainer.fit(X, y, epochs=5, batch_size=8)
+    assert isinstance(info.value, FloatingPointError)
+    fresh = mlp([6, 8, 3], seed=0)
+    resumed = Trainer(fresh, nn.SoftmaxCrossEntropy(), SGD(fresh.params(), lr=0.1),
+                      progress=False)
+    resumed.load_checkpoint(tmp_path / "last.npz")
+    assert resumed.epoch == 2
+    assert all(np.isfinite(p).all() for p in resumed.model.params().values())
+    assert sorted(os.listdir(tmp_path)) == ["best.npz", "last.npz"]
+
+
+def test_huge_learning_rate_diverges_with_help():
+    rng = np.random.default_rng(5)
+    X, Y = rng.normal(size=(64, 4)).astype(np.float32), rng.normal(size=(64, 1)).astype(np.float32)
+    model = mlp([4, 16, 1], seed=0)
+    trainer = Trainer(model, nn.MSE(), SGD(model.params(), lr=1e6), progress=False)
+    with pytest.raises(TrainingDiverged, match=r"epoch \d+, step \d+/8.*\nhelp: lower the "
+                                               r"learning rate \(lr=1e\+06\)"):
+        trainer.fit(X, Y, epochs=20, batch_size=8)
+
+
+# -- shuffling ------------------------------------------------------------------------------------
+class Recorder(Layer):
+    """Identity layer remembering feature 0 (the sample's index) of every training batch."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+
+    def forward(self, x):
+        if self.training:
+            self.seen.append(x[:, 0].astype(np.int64))
+        return x
+
+    def backward(self, dout):
+        return dout
+
+
+def test_each_epoch_is_a_fresh_permutation_matching_data_batches():
+    n, batch_size, epochs = 23, 5, 3
+    X = np.column_stack([np.arange(n), np.zeros(n)]).astype(np.float32)
+    y = np.arange(n) % 2
+    recorder = Recorder()
+    model = nn.Sequential(recorder, nn.Linear(2, 2, rng=0))
+    trainer = Trainer(model, nn.SoftmaxCrossEntropy(), SGD(model.params(), lr=0.0), rng=11,
+                      progress=False)
+    trainer.fit(X, y, epochs=epochs, batch_size=batch_size)
+    per_epoch = np.split(np.concatenate(recorder.seen), epochs)
+    for order in per_epoch:
+        np.testing.assert_array_equal(np.sort(order), np.arange(n))   # every sample exactly once
+    assert not np.array_equal(per_epoch[0], per_epoch[1])
+    assert not np.array_equal(per_epoch[1], per_epoch[2])
+    # one shuffling rule: data.batches with the same Generator yields the same batches
+    rng = np.random.default_rng(11)
+    expected = [xb[:, 0].astype(np.int64) for _ in range(epochs)
+                for xb, _ in batches(X, y, batch_size, shuffle=True, rng=rng)]
+    assert [len(b) for b in recorder.seen] == [5, 5, 5, 5, 3] * epochs
+    for got, want in zip(recorder.seen, expected):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_shuffle_false_keeps_order():
+    X = np.column_stack([np.arange(7), np.zeros(7)]).astype(np.float32)
+    recorder = Recorder()
+    model = nn.Sequential(recorder, nn.Linear(2, 2, rng=0))
+    Trainer(model, nn.SoftmaxCrossEntropy(), SGD(model.params(), lr=0.0),
+            progress=False).fit(X, np.zeros(7, dtype=np.int64), epochs=2, batch_size=3,
+                                shuffle=False)
+    np.testing.assert_array_equal(np.concatenate(recorder.seen), np.tile(np.arange(7), 2))
+
+
+# -- history, tasks, thresholds -------------------------------------------------------------------
+def binary_data(rng, n=80):
+    X = rng.normal(size=(n, 3)).astype(np.float32)
+    return X, (X[:, :1] > 0).astype(np.float32)   # (N, 1)
+
+
+TASKS = {  # name -> (model, loss, data maker, expected keys)
+    "multiclass": (lambda: mlp([6, 8, 3], 0), nn.SoftmaxCrossEntropy, blobs, True),
+    "binary": (lambda: mlp([3, 8, 1], 0, last=nn.Sigmoid()), nn.BCE, binary_data, True),
+    "binary_logits": (lambda: mlp([3, 8, 1], 0), nn.BCEWithLogits, binary_data, True),
+    "regression": (lambda: mlp([3, 8, 1], 0), nn.MSE,
+                   lambda rng: (rng.normal(size=(50, 3)).astype(np.float32),
+                                rng.normal(size=(50, 1)).astype(np.float32)), False),
+}
+
+
+@pytest.mark.parametrize("task", list(TASKS))
+@pytest.mark.parametrize("with_val", [False, True])
+def test_history_keys_per_task(task, with_val):
+    make_model, make_loss, make_data, has_acc = TASKS[task]
+    rng = np.random.default_rng(6)
+    X, y = make_data(rng)
+    model = make_model()
+    trainer = Trainer(model, make_loss(), SGD(model.params(), lr=0.05), rng=0, progress=False)
+    history = trainer.fit(X, y, X, y, epochs=2) if with_val else trainer.fit(X, y, epochs=2)
+    keys = ["loss"] + ["acc"] * has_acc
+    keys += [f"val_{k}" for k in keys] * with_val
+    assert list(history.history) == keys + ["lr"]
+    assert all(len(v) == 2 for v in history.history.values())
+    assert isinstance(history, History) and history.epoch == [0, 1]
+    assert history.history["lr"] == [0.05, 0.05]
+    if with_val:   # validation equals evaluate on the same data after the epoch
+        last = trainer.evaluate(X, y)
+        assert history.history["val_loss"][-1] == pytest.approx(last["loss"], rel=1e-6)
+
+
+@pytest.mark.parametrize("loss, last, threshold", [(nn.BCE(), nn.Sigmoid(), 0.5),
+                                                   (nn.BCEWithLogits(), None, 0.0)])
+def test_binary_accuracy_threshold(loss, last, threshold):
+    # One input feature, W = 1, b = 0: the output is σ(x) or x itself.
+    layers = [nn.Linear(1, 1, rng=0)] + ([last] if last else [])
+    model = nn.Sequential(layers)
+    model[0].W[...] = 1.0
+    model[0].b[...] = 0.0
+    x = np.array([[-2.0], [-0.1], [0.1], [2.0], [0.0]], dtype=np.float32)
+    y = np.array([[0], [1], [1], [1], [1]], dtype=np.float32)
+    # predictions: 0, 0, 1, 1 and 0 at the threshold itself (strictly greater means class 1)
+    trainer = Trainer(model, loss, SGD(model.params(), lr=0.1), progress=False)
+    assert trainer.evaluate(x, y)["acc"] == pytest.approx(3 / 5)
+    out = trainer.predict(x)
+    np.testing.assert_array_equal(out > threshold, [[False], [False], [True], [True], [False]])
+
+
+def test_evaluate_includes_penalty_and_predict_matches_forward():
+    rng = np.random.default_rng(7)
+    X, y = blobs(rng, n=50)
+    model = mlp([6, 8, 3], seed=0, dropout=0.5)
+    reg = 0.1
+    trainer = Trainer(model, nn.SoftmaxCrossEntropy(), SGD(model.params(), lr=0.1), reg=reg,
+                      progress=False)
+    result = trainer.evaluate(X, y, batch_size=7)   # chunked: ragged last chunk
+    scores = torch.from_numpy(model.eval().forward(X).astype(np.float64))
+    data_loss = torch.nn.functional.cross_entropy(scores, torch.from_numpy(y)).item()
+    penalty = 0.5 * reg * sum(float((p.astype(np.float64) ** 2).sum())
+                              for p in model.params().values() if p.ndim == 2)
+    np.testing.assert_allclose(result["loss"], data_loss + penalty, rtol=1e-5)
+    np.testing.assert_allclose(result["acc"], np.mean(scores.argmax(1).numpy() == y), rtol=0)
+    model.train()
+    np.testing.assert_allclose(trainer.predict(X, batch_size=9), model.eval().forward(X), rtol=0)
+    model.train()
+    trainer.predict(X)
+    assert model.training   # the mode is restored
+
+
+# -- input validation, once per fit ----------------------------------------------------------------
+def small_trainer(loss=None, out=3):
+    model = mlp([6, 8, out], seed=0, last=nn.Sigmoid() if isinstance(loss, nn.BCE) else None)
+    return Trainer(model, loss or nn.SoftmaxCrossEntropy(), SGD(model.params(), lr=0.1),
+                   progress=False)
+
+
+@pytest.mark.parametrize("args, error, message", [
+    ((np.zeros((10, 6)), np.zeros(9, dtype=np.int64)), ValueError, "y has 9 entries; expected 10"),
+    ((np.zeros((10, 6)), np.full(10, 3)), ValueError, r"y must lie in \[0, 3\)"),
+    ((np.full((10, 6), np.nan), np.zeros(10, dtype=np.int64)), ValueError, "X contains 60 NaN"),
+    ((np.zeros((10, 5)), np.zeros(10, dtype=np.int64)), ValueError, r"expected \(N, 6\)"),
+    ((np.zeros(6), np.zeros(1, dtype=np.int64)), ValueError, "help: for one sample"),
+])
+def test_fit_rejects_bad_data(args, error, message):
+    with pytest.raises(error, match=message):
+        small_trainer().fit(*args, epochs=1)
+
+
+def test_fit_rejects_flat_binary_targets_with_reshape_hint():
+    with pytest.raises(ValueError, match=r"expected \(10, 1\).*\nhelp: reshape y with "
+                                         r"y.reshape\(-1, 1\)"):
+        small_trainer(nn.BCE(), out=1).fit(np.zeros((10, 6)), np.zeros(10), epochs=1)
+
+
+def test_fit_arguments():
+    X, y = np.zeros((10, 6), dtype=np.float32), np.zeros(10, dtype=np.int64)
+    trainer = small_trainer()
+    with pytest.raises(ValueError, match="give both X_val and y_val"):
+        trainer.fit(X, y, X, epochs=1)
+    with pytest.raises(ValueError, match="batch_size must be an integer >= 1; got 0"):
+        trainer.fit(X, y, batch_size=0)
+    with pytest.raises(ValueError, match="Invalid reg"):
+        Trainer(trainer.model, nn.MSE(), trainer.optimizer, reg=-1.0)
+    with pytest.raises(TypeError, match="loss_fn must be a numpynn loss"):
+        Trainer(trainer.model, lambda p, t: (0.0, p), trainer.optimizer)
+
+
+def test_batch_size_larger_than_data_is_full_batch():
+    rng = np.random.default_rng(8)
+    X, y = blobs(rng, n=20)
+    history = small_trainer().fit(X, y, epochs=3, batch_size=1000)
+    assert len(history.iteration_loss) == 3
+
+
+def test_progress_lines_when_not_a_terminal():
+    rng = np.random.default_rng(9)
+    X, y = blobs(rng, n=30)
+    stream = io.StringIO()
+    model = mlp([6, 8, 3], seed=0)
+    trainer = Trainer(model, nn.SoftmaxCrossEntropy(), SGD(model.params(), lr=0.01),
+                      progress=stream)
+    trainer.fit(X, y, X, y, epochs=3)
+    lines = stream.getvalue().splitlines()
+    pattern = (r"Epoch {}/3 loss=\d+\.\d{{4}} acc=\d\.\d{{4}} val_loss=\d+\.\d{{4}} "
+               r"val_acc=\d\.\d{{4}} lr=0\.01 \(\d+\.\ds\)")
+    assert len(lines) == 3
+    for i, line in enumerate(lines, start=1):
+        assert re.fullmatch(pattern.format(i), line), line
+
+
+def test_progress_false_is_silent(capsys):
+    rng = np.random.default_rng(10)
+    X, y = blobs(rng, n=30)
+    model = mlp([6, 8, 3], seed=0)
+    Trainer(model, nn.SoftmaxCrossEntropy(), SGD(model.params(), lr=0.01),
+            progress=False).fit(X, y, epochs=2)
+    assert capsys.readouterr() == ("", "")
+
+
+class PoisonSGD(SGD):
+    """SGD whose ``at``-th step leaves a NaN in the weights (a finite loss until next step)."""
+
+    at = 10
+
+    def step(self, grads):
+        super().step(grads)
+        if self.step_count == self.at:
+            self.params["0.W"][0, 0] = np.nan
+
+
+def test_nan_weights_after_an_epochs_last_step_are_never_checkpointed(tmp_path):
+    rng = np.random.default_rng(12)
+    X, y = blobs(rng, n=40)
+    model = mlp([6, 8, 3], seed=0)
+    trainer = Trainer(model, nn.SoftmaxCrossEntropy(), PoisonSGD(model.params(), lr=0.1),
+                      callbacks=[Checkpoint(tmp_path, monitor="loss")], progress=False)
+    with pytest.raises(TrainingDiverged, match=r"epoch 2, step 5/5: the loss is finite, but "
+                                               r"0.W holds NaN/inf"):
+        trainer.fit(X, y, epochs=4, batch_size=8)   # 5 steps per epoch: step 10 ends epoch 2
+    fresh = mlp([6, 8, 3], seed=0)
+    resumed = Trainer(fresh, nn.SoftmaxCrossEntropy(), PoisonSGD(fresh.params(), lr=0.1),
+                      progress=False).load_checkpoint(tmp_path / "last.npz")
+    assert resumed.epoch == 1
+    assert all(np.isfinite(p).all() for p in fresh.params().values())
