@@ -587,7 +587,10 @@ def _default_bounds(paths, margin=0.15):
 
 def _evaluate_grid(f, bounds):
     """X, Y, Z = f(X, Y) on a GRID_POINTS² grid over ``bounds``."""
-    xmin, xmax, ymin, ymax = (float(b) for b in bounds)
+    xmin, xmax, ymin, ymax = (float(b) for b in bounds) if len(bounds) == 4 else (0.0,) * 4
+    if not (xmin < xmax and ymin < ymax):
+        raise ValueError(f"bounds must be (xmin, xmax, ymin, ymax) with xmin < xmax and "
+                         f"ymin < ymax; got {tuple(bounds)}")
     X, Y = np.meshgrid(np.linspace(xmin, xmax, GRID_POINTS), np.linspace(ymin, ymax, GRID_POINTS))
     Z = np.asarray(f(X, Y), dtype=np.float64)  # (GRID_POINTS, GRID_POINTS)
     if Z.shape != X.shape:
@@ -600,7 +603,11 @@ def _evaluate_grid(f, bounds):
 def _contour_levels(Z, count=18):
     """Levels at quantiles of Z: evenly spread lines for a bowl and for a steep valley alike."""
     finite = Z[np.isfinite(Z)]
-    return np.unique(np.quantile(finite, np.linspace(0.0, 1.0, count)))
+    if finite.size == 0:
+        raise ValueError("f(X, Y) is not finite anywhere inside bounds\n"
+                         "help: pass bounds=(xmin, xmax, ymin, ymax) around the region of interest")
+    levels = np.unique(np.quantile(finite, np.linspace(0.0, 1.0, count)))
+    return levels if levels.size > 1 else levels[0] + np.array([-0.5, 0.5])  # a flat f: one band
 
 
 def _path_values(f, paths, values):
@@ -613,6 +620,15 @@ def _path_values(f, paths, values):
         raise ValueError(f"values has {len(values)} arrays but paths has {len(paths)}; "
                          "expected one array of f per path")
     return values
+
+
+def _draw_path(ax, ax_values, points, fvals, label, color):
+    """One path (T, 2) over the contours, start and end marked, and its f per step beside."""
+    ax.plot(points[:, 0], points[:, 1], "-o", color=color, lw=1.6, ms=3.5, mec="white", mew=0.4,
+            markevery=max(1, len(points) // 40), label=label)  # ~40 markers, however long
+    ax.plot(*points[0], "o", color=color, ms=8, mec="black")
+    ax.plot(*points[-1], "*", color=color, ms=13, mec="black")
+    ax_values.plot(np.arange(fvals.size), fvals, color=color, lw=1.6, label=label)
 
 
 def descent_contours(f, paths, labels=None, values=None, bounds=None, path=None):
@@ -651,12 +667,7 @@ def descent_contours(f, paths, labels=None, values=None, bounds=None, path=None)
     ax.contourf(X, Y, Z, levels=levels, cmap="viridis", alpha=0.5, extend="both")
     ax.contour(X, Y, Z, levels=levels, colors="0.35", linewidths=0.5)
     for k, (points, label, fvals) in enumerate(zip(paths, labels, values)):
-        color = _PATH_COLORS[k % len(_PATH_COLORS)]
-        ax.plot(points[:, 0], points[:, 1], "-o", color=color, lw=1.6, ms=3.5, mec="white",
-                mew=0.4, markevery=max(1, len(points) // 40), label=label)
-        ax.plot(*points[0], "o", color=color, ms=8, mec="black")  # start
-        ax.plot(*points[-1], "*", color=color, ms=13, mec="black")  # end
-        ax_values.plot(np.arange(fvals.size), fvals, color=color, lw=1.6, label=label)
+        _draw_path(ax, ax_values, points, fvals, label, _PATH_COLORS[k % len(_PATH_COLORS)])
     ax.set(xlim=bounds[:2], ylim=bounds[2:], xlabel="x", ylabel="y",
            title="Paths over the contours of f (● start, ★ end)")
     ax.legend(fontsize="small", loc="best")

@@ -449,3 +449,12 @@ def test_descent_contours_rejects_bad_input():
         plot.descent_contours(bowl, path, values=[np.ones(4), np.ones(4)])
     with pytest.raises(ValueError, match="labels has 2 entries but paths has 1"):
         plot.descent_contours(bowl, [path], labels=["a", "b"])
+    with pytest.raises(ValueError, match=r"bounds must be \(xmin, xmax, ymin, ymax\)"):
+        plot.descent_contours(bowl, path, bounds=(1, -1, 0, 1))
+    with pytest.raises(ValueError, match="not finite anywhere inside bounds"):
+        plot.descent_contours(lambda x, y: np.full(x.shape, np.nan), path, values=[np.ones(4)])
+
+
+def test_descent_contours_flat_function_still_draws():
+    fig = plot.descent_contours(lambda x, y: np.zeros_like(x), gd_path([1.0, 1.0], 0.1, 3))
+    assert len(fig.axes) == 2
