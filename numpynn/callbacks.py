@@ -334,15 +334,22 @@ def _isatty(stream):
     return bool(isatty and isatty())
 
 
+# Trainer(progress=...) -> ProgressLogger's bar argument
+PROGRESS = {"auto": "auto", "bar": True, "log": False}
+
+
 def make_progress(progress):
-    """The reporter for ``Trainer(progress=...)``: ``"auto"``/True, ``"bar"``, ``"log"``, False,
-    or a text stream (log lines written to it). Returns a :class:`ProgressLogger` or None."""
+    """The reporter for ``Trainer(progress=...)``: a name in :data:`PROGRESS` (True means
+    ``"auto"``), False (silent), or a text stream (log lines written to it).
+
+    Returns a :class:`ProgressLogger` or None.
+    """
     if progress is False or progress is None:
         return None
     if hasattr(progress, "write"):
         return ProgressLogger(stream=progress, bar=False)
-    table = {"auto": "auto", True: "auto", "bar": True, "log": False}
-    if isinstance(progress, str) or progress is True:
-        return ProgressLogger(bar=choose(progress, table, "progress"))
+    if progress is True or isinstance(progress, str):
+        return ProgressLogger(bar=choose("auto" if progress is True else progress, PROGRESS,
+                                         "progress"))
     raise TypeError(f"Trainer: progress must be 'auto', 'bar', 'log', True, False or a text "
                     f"stream; got {progress!r}")

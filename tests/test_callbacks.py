@@ -1,0 +1,197 @@
+"""Callbacks: early stopping on crafted metrics, checkpoint files, schedules, progress output."""
+import io
+import os
+
+import numpy as np
+import pytest
+import torch
+
+import numpynn as nn
+from numpynn.callbacks import (Callback, Checkpoint, EarlyStopping, LRSchedulerCallback,
+                               ProgressLogger, format_epoch, make_progress)
+from numpynn.optim import SGD, ExponentialLR, ReduceLROnPlateau
+from numpynn.trainer import Trainer
+
+
+class CraftedMetric(Callback):
+    """Replace ``logs[key]`` by ``values[epoch]`` and keep a copy of the weights of each epoch.
+
+    Runs before every other callback (order -100), so they see the crafted value.
+    """
+
+    order = -100
+
+    def __init__(self, values, key="val_loss"):
+        self.values, self.key, self.weights = values, key, []
+
+    def on_epoch_end(self, epoch, logs):
+        logs[self.key] = self.values[epoch]
+        self.weights.append({k: p.copy() for k, p in self.trainer.model.params().items()})
+
+
+def setup(seed=0, **kwargs):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(40, 4)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(np.int64)
+    model = nn.Sequential(nn.Linear(4, 8, rng=seed), nn.ReLU(), nn.Linear(8, 2, rng=seed + 1))
+    opt = SGD(model.params(), lr=0.1, momentum=0.9)
+    trainer = Trainer(model, nn.SoftmaxCrossEntropy(), opt, rng=seed, progress=False, **kwargs)
+    return trainer, X, y
+
+
+def assert_params_equal(model, weights):
+    for key, value in weights.items():
+        np.testing.assert_array_equal(model.params()[key], value, err_msg=key)
+
+
+# -- EarlyStopping -------------------------------------------------------------------------------
+def test_early_stopping_stops_after_patience_and_restores_best():
+    # best 0.8 at epoch 1; epochs 2 and 3 do not improve -> wait reaches patience=2 at epoch 3
+    crafted = CraftedMetric([1.0, 0.8, 0.9, 0.85, 0.5, 0.4])
+    stop = EarlyStopping(patience=2)
+    trainer, X, y = setup(callbacks=[stop, crafted])
+    history = trainer.fit(X, y, X, y, epochs=6, batch_size=8)
+    assert history.epoch == [0, 1, 2, 3]
+    assert (stop.best, stop.best_epoch, stop.stopped_epoch, stop.wait) == (0.8, 1, 3, 2)
+    assert_params_equal(trainer.model, crafted.weights[1])
+
+
+def test_early_stopping_min_delta_max_mode_and_no_restore():
+    # accuracies: +0.005 is below min_delta=0.01, so only epoch 0 counts as an improvement
+    crafted = CraftedMetric([0.90, 0.905, 0.909, 0.95], key="val_acc")
+    stop = EarlyStopping(monitor="val_acc", patience=2, min_delta=0.01, restore_best=False)
+    assert stop.mode == "max"
+    trainer, X, y = setup(callbacks=[stop, crafted])
+    history = trainer.fit(X, y, X, y, epochs=4, batch_size=8)
+    assert history.epoch == [0, 1, 2] and stop.best_epoch == 0
+    assert_params_equal(trainer.model, crafted.weights[2])   # the last weights are kept
+
+
+def test_early_stopping_that_never_triggers_keeps_last_weights():
+    crafted = CraftedMetric([1.0, 0.5, 0.7])
+    trainer, X, y = setup(callbacks=[EarlyStopping(patience=3), crafted])
+    trainer.fit(X, y, X, y, epochs=3, batch_size=8)
+    assert_params_equal(trainer.model, crafted.weights[2])
+
+
+def test_missing_monitor_warns_once_with_help():
+    trainer, X, y = setup(callbacks=[EarlyStopping(patience=0)])
+    with pytest.warns(UserWarning, match=r"'val_loss' is not in the epoch logs .*\nhelp: pass "
+                                         r"validation data") as record:
+        history = trainer.fit(X, y, epochs=3, batch_size=8)
+    assert len(record) == 1 and history.epoch == [0, 1, 2]
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"patience": -1}, "patience must be an integer >= 0; got -1"),
+    ({"min_delta": -0.1}, "min_delta must be a number >= 0"),
+    ({"mode": "up"}, "unknown mode 'up'; choose one of: min, max, auto"),
+    ({"monitor": ""}, "monitor must be a metric name"),
+])
+def test_early_stopping_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        EarlyStopping(**kwargs)
+
+
+# -- Checkpoint ----------------------------------------------------------------------------------
+def test_checkpoint_writes_last_and_best_atomically(tmp_path):
+    crafted = CraftedMetric([1.0, 0.6, 0.8, 0.7])
+    checkpoint = Checkpoint(tmp_path / "run")
+    trainer, X, y = setup(callbacks=[checkpoint, crafted])
+    trainer.fit(X, y, X, y, epochs=4, batch_size=8)
+    assert sorted(os.listdir(tmp_path / "run")) == ["best.npz", "last.npz"]  # no temp files
+    assert (checkpoint.best, checkpoint.best_epoch) == (0.6, 1)
+
+    best, _, _ = setup()
+    best.load_checkpoint(tmp_path / "run" / "best.npz")
+    assert best.epoch == 2 and best.history.epoch == [0, 1]
+    assert_params_equal(best.model, crafted.weights[1])
+    last, _, _ = setup()
+    last.load_checkpoint(tmp_path / "run" / "last.npz")
+    assert last.epoch == 4
+    assert last.history.history["val_loss"][:2] == best.history.history["val_loss"]
+    assert_params_equal(last.model, crafted.weights[3])
+
+
+def test_failed_write_leaves_previous_checkpoint_and_no_temp_file(tmp_path, monkeypatch):
+    trainer, X, y = setup(callbacks=[Checkpoint(tmp_path, save_best=False)])
+    trainer.fit(X, y, epochs=1, batch_size=8)
+    before = (tmp_path / "last.npz").read_bytes()
+
+    def crash(file, *args, **kwargs):
+        file.write(b"PK\x03\x04 half a zip")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(np, "savez", crash)
+    with pytest.raises(OSError, match="disk full"):
+        trainer.fit(X, y, epochs=2, batch_size=8)
+    assert os.listdir(tmp_path) == ["last.npz"]
+    assert (tmp_path / "last.npz").read_bytes() == before
+
+
+# -- schedules -----------------------------------------------------------------------------------
+def test_schedule_is_stepped_once_per_epoch_and_logged():
+    trainer, X, y = setup()
+    schedule = ExponentialLR(trainer.optimizer, gamma=0.5)
+    trainer.callbacks.append(LRSchedulerCallback(schedule))
+    history = trainer.fit(X, y, epochs=4, batch_size=8)
+    # "lr" is the rate used during the epoch; ExponentialLR multiplies after each one
+    np.testing.assert_allclose(history.history["lr"], [0.1, 0.05, 0.025, 0.0125], rtol=1e-15)
+    assert trainer.optimizer.lr == pytest.approx(0.00625, rel=1e-15)
+
+
+def test_plateau_schedule_gets_monitored_value_like_pytorch():
+    values = [1.0, 0.9, 0.9, 0.95, 0.9, 0.91, 0.92, 0.8]
+    crafted = CraftedMetric(values)
+    trainer, X, y = setup(callbacks=[crafted])
+    trainer.callbacks.append(LRSchedulerCallback(
+        ReduceLROnPlateau(trainer.optimizer, factor=0.5, patience=1)))
+    history = trainer.fit(X, y, X, y, epochs=len(values), batch_size=8)
+    # oracle: torch's ReduceLROnPlateau stepped with the same values
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=1)
+    expected = []
+    for value in values:
+        expected.append(opt.param_groups[0]["lr"])
+        plateau.step(value)
+    np.testing.assert_allclose(history.history["lr"], expected, rtol=1e-15)
+    assert min(expected) < 0.1   # the sequence does trigger reductions
+
+
+def test_trainer_schedule_argument_is_the_callback():
+    trainer, X, y = setup()
+    schedule = ExponentialLR(trainer.optimizer, gamma=0.5)
+    trainer = Trainer(trainer.model, trainer.loss_fn, trainer.optimizer, schedule=schedule,
+                      progress=False)
+    (callback,) = trainer.callbacks
+    assert isinstance(callback, LRSchedulerCallback) and callback.schedule is schedule
+    with pytest.raises(TypeError, match="schedule must have a step"):
+        LRSchedulerCallback(0.5)
+
+
+# -- progress ------------------------------------------------------------------------------------
+def test_format_epoch_line():
+    logs = {"loss": 0.12344, "acc": 0.965, "val_loss": 0.23449, "val_acc": 0.94, "lr": 0.01}
+    assert format_epoch(2, 10, logs, 1.23) == (
+        "Epoch 3/10 loss=0.1234 acc=0.9650 val_loss=0.2345 val_acc=0.9400 lr=0.01 (1.2s)")
+
+
+def test_progress_bar_on_request_writes_tqdm_to_the_stream():
+    stream = io.StringIO()
+    trainer, X, y = setup()
+    trainer.progress = ProgressLogger(stream=stream, bar=True)
+    trainer.fit(X, y, epochs=2, batch_size=8)
+    text = stream.getvalue()
+    assert "2/2" in text and "loss=" in text and "Epoch 1/2" not in text
+
+
+def test_make_progress_table():
+    assert make_progress(False) is None
+    assert make_progress("log").bar is False and make_progress("bar").bar is True
+    assert make_progress("auto").bar == "auto" and make_progress(True).bar == "auto"
+    stream = io.StringIO()
+    assert make_progress(stream).stream is stream
+    with pytest.raises(ValueError, match="unknown progress 'loud'; choose one of"):
+        make_progress("loud")
+    with pytest.raises(TypeError, match="progress must be"):
+        make_progress(3)
