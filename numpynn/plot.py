@@ -127,7 +127,8 @@ def _label_name(k, class_names):
 # ----------------------------------------------------------------------------- learning curves
 def _history_arrays(history):
     """Known keys of a Keras-style history as 1-D float arrays (missing keys are absent)."""
-    history = getattr(history, "history", history)  # also accept a History object
+    if hasattr(history, "history"):  # a History object: per-epoch dict + per-iteration list
+        history = {"iteration_loss": getattr(history, "iteration_loss", None), **history.history}
     if not isinstance(history, Mapping):
         raise TypeError(f"history must be a dict of per-epoch lists; got {type(history).__name__}")
     keys = [k for _, train, val, _ in _EPOCH_PANELS for k in (train, val)] + list(_ITERATION_KEYS)
@@ -177,7 +178,7 @@ def learning_curves(history, path=None):
 
     Parameters
     ----------
-    history : dict or object with a ``.history`` dict
+    history : dict, or an object with a ``.history`` dict (and ``.iteration_loss`` list)
         Maps ``"loss"``, ``"acc"``, ``"val_loss"``, ``"val_acc"`` to per-epoch lists of length
         E (any may be missing or empty; ``"lr"`` and other keys are ignored). An optional
         ``"batch_loss"`` or ``"iteration_loss"`` list of length K is drawn faintly in the loss

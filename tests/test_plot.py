@@ -48,7 +48,7 @@ def gd_path(start, lr, steps):
 
 
 def tanh_pair():
-    """An activation in the functional convention: forward -> (out, cache), backward(dout, cache)."""
+    """An activation in the functional convention: forward -> (out, cache), backward -> dx."""
     def forward(x):
         out = np.tanh(x)
         return out, out
@@ -220,10 +220,14 @@ def test_learning_curves_log_scale_for_loss_spanning_decades():
 
 
 def test_learning_curves_accepts_history_object():
-    class History:
+    class History:  # the trainer's shape: per-epoch dict plus a per-iteration list
         history = {"loss": [1.0, 0.5]}
+        iteration_loss = [1.2, 0.9, 0.6, 0.4]
 
-    assert len(plot.learning_curves(History()).axes) == 1
+    (ax,) = plot.learning_curves(History()).axes
+    faint = next(line for line in ax.get_lines() if "iteration" in line.get_label())
+    np.testing.assert_allclose(faint.get_ydata(), History.iteration_loss, atol=TOL)
+    np.testing.assert_allclose(faint.get_xdata(), [0.5, 1.0, 1.5, 2.0], atol=TOL)
 
 
 def test_learning_curves_rejects_empty_history():
