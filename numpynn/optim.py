@@ -71,11 +71,12 @@ def _check_nonnegative(value, what, where):
     check_positive(value, what, allow_zero=True, where=where)
 
 
-def _key_mismatch(expected, got, what, where, help_line):
+def _key_mismatch(expected, got, problem, where, help_line):
+    """A ValueError listing the keys missing from ``got`` and those it should not have."""
     missing = [k for k in expected if k not in got]
     unknown = [k for k in got if k not in expected]
-    return ValueError(f"{where}: {what} must have the same keys as params; missing: {missing}, "
-                      f"unknown: {unknown}\nhelp: {help_line}")
+    return ValueError(f"{where}: {problem}; missing: {missing}, unknown: {unknown}\n"
+                      f"help: {help_line}")
 
 
 def _check_params(params, where):
@@ -146,6 +147,9 @@ class Optimizer:
     step_count : int
         Number of ``step`` calls so far (Adam's bias-correction ``t``).
 
+    The hyper-parameters are attributes too (``opt.momentum``, ``opt.betas``), fixed after
+    construction because the buffers are allocated for them; only ``lr`` may change.
+
     Subclass hooks: ``name`` (registry key), ``hyper`` (name -> converter, in constructor
     order), ``_validate()``, ``_buffers() -> names``, ``_init_state(p)``, ``_flush_names(dtype)``
     and ``_update(p, g, state, scratch)``.
@@ -193,7 +197,7 @@ class Optimizer:
     # -- the protocol ------------------------------------------------------------------------
     def _allocate(self):
         """Preallocate state, scratch (``tmp``, ``grad``, ``mask``) and the flush plan per key."""
-        coupled = self.weight_decay != 0 and not self.decoupled_weight_decay
+        coupled = getattr(self, "weight_decay", 0) != 0 and not self.decoupled_weight_decay
         self.state, self._scratch, self._flush = {}, {}, {}
         for key, p in self.params.items():
             self.state[key] = self._init_state(p)
@@ -215,7 +219,8 @@ class Optimizer:
             raise TypeError(f"{where}: grads must be a dict of name -> ndarray; got "
                             f"{type(grads).__name__}\nhelp: pass model.grads()")
         if grads.keys() != self.params.keys():
-            raise _key_mismatch(self.params, grads, "grads", where,
+            raise _key_mismatch(self.params, grads, "grads must have the same keys as params",
+                                where,
                                 "pass model.grads() of the model whose params() built the "
                                 "optimizer")
         for key, p in self.params.items():
@@ -232,7 +237,7 @@ class Optimizer:
 
     def _decayed_grad(self, p, g, scratch):
         """``g + weight_decay * p`` (PyTorch's coupled L2 decay) in scratch, or ``g`` itself."""
-        if self.weight_decay == 0 or self.decoupled_weight_decay:
+        if getattr(self, "weight_decay", 0) == 0 or self.decoupled_weight_decay:
             return g
         out = np.multiply(p, self.weight_decay, out=scratch["grad"])
         out += g
@@ -285,13 +290,13 @@ class Optimizer:
                              f"[{d.get('optimizer')!r}] on the same params and load into it")
         scalars = ("lr", *self.hyper)
         if not all(name in d for name in scalars):
-            raise _key_mismatch((*scalars, "step_count"), d, "state_dict", where,
+            raise _key_mismatch((*scalars, "step_count"), d, "state_dict lacks keys", where,
                                 "pass the dict returned by state_dict()")
         fresh = type(self)(self.params, **{name: d[name] for name in scalars})
         expected = {"optimizer": None, "step_count": None, **dict.fromkeys(scalars)}
         expected.update({f"state.{k}.{n}": (k, n) for k, s in fresh.state.items() for n in s})
         if d.keys() != expected.keys():
-            raise _key_mismatch(expected, d, "state_dict", where,
+            raise _key_mismatch(expected, d, "state_dict does not fit these params", where,
                                 "load a state_dict saved by an optimizer on the same params")
         for flat, (key, name) in ((k, v) for k, v in expected.items() if v is not None):
             buf, saved = fresh.state[key][name], np.asarray(d[flat])
@@ -706,9 +711,13 @@ class LRScheduler:
         d = {key: _plain(value) for key, value in state_dict.items()}
         tables = {"base_lr": _real, "last_epoch": _count, "last_lr": _real, **self.hyper,
                   **self.counters}
-        if d.get("schedule") != self.name or d.keys() != {"schedule", *tables}:
-            raise _key_mismatch({"schedule": None, **tables}, d, "state_dict", where,
-                                f"pass the state_dict() of a {type(self).__name__}")
+        if d.get("schedule") != self.name:
+            raise ValueError(f"{where}: the state_dict is for schedule {d.get('schedule')!r}; "
+                             f"this is {self.name!r}\nhelp: build SCHEDULES"
+                             f"[{d.get('schedule')!r}] and load into it")
+        if d.keys() != {"schedule", *tables}:
+            raise _key_mismatch({"schedule": None, **tables}, d, "state_dict has the wrong keys",
+                                where, f"pass the state_dict() of a {type(self).__name__}")
         values = {name: convert(d[name]) for name, convert in tables.items()}
         previous = dict(self.__dict__)
         self.__dict__.update(values)
@@ -932,7 +941,7 @@ def clip_grad_norm(grads, max_norm):
                             f"place); got {type(g).__name__}")
         check_array(g, f"grads[{i}]", finite=False, where="clip_grad_norm")
     check_positive(max_norm, "max_norm", allow_zero=True, where="clip_grad_norm")
-    total = math.sqrt(sum(float(np.vdot(g, g)) for g in arrays))  # vdot flattens, no copy
+    total = math.sqrt(sum(float(np.vdot(g, g)) for g in arrays))  # () over all entries
     coef = min(max_norm / (total + _CLIP_EPS), 1.0)   # min(nan, 1.0) is nan, like torch.clamp
     if not math.isfinite(total):
         warnings.warn(f"clip_grad_norm: the total gradient norm is {total}; gradients become "

@@ -479,6 +479,18 @@ def test_bad_schedule_arguments_raise(cls, kwargs, error, message):
         cls(SGD({"x": np.zeros(1)}), **kwargs)
 
 
+def test_schedule_load_rejects_foreign_dicts():
+    optimizer = SGD({"x": np.zeros(1)}, lr=0.1)
+    schedule = StepLR(optimizer, step_size=2)
+    with pytest.raises(ValueError, match="the state_dict is for schedule 'exponential'; "
+                                         "this is 'step'"):
+        schedule.load_state_dict(ExponentialLR(SGD({"x": np.zeros(1)}), 0.9).state_dict())
+    bad = {**schedule.state_dict(), "step_size": 0}
+    with pytest.raises(ValueError, match="Invalid step_size: 0"):
+        schedule.load_state_dict(bad)
+    assert schedule.step_size == 2 and optimizer.lr == 0.1
+
+
 def test_schedule_needs_our_optimizer():
     with pytest.raises(TypeError, match="optimizer must be a numpynn.optim optimizer; got SGD"):
         ExponentialLR(torch.optim.SGD([torch.zeros(1)]), gamma=0.9)
