@@ -399,7 +399,7 @@ class Adam(Optimizer):
     r"""Adam (Kingma & Ba, https://arxiv.org/abs/1412.6980), optionally AMSGrad.
 
     .. math::
-        g &\leftarrow g + \lambda p \quad\text{(L2; AdamW instead: } p \leftarrow p(1-\eta\lambda))\\
+        g &\leftarrow g + \lambda p \quad\text{(AdamW: } p \leftarrow p(1-\eta\lambda)\text{)}\\
         m &\leftarrow \beta_1 m + (1-\beta_1)\, g \\
         v &\leftarrow \beta_2 v + (1-\beta_2)\, g^2 \\
         \hat v &= \max(\hat v, v) \text{ (amsgrad) else } v \\
@@ -566,7 +566,8 @@ class RMSProp(Optimizer):
             grad_avg = state["grad_avg"]
             grad_avg += np.multiply(np.subtract(g, grad_avg, out=tmp), 1 - alpha, out=tmp)
             avg = np.subtract(square_avg, np.square(grad_avg, out=tmp), out=tmp)
-            np.sqrt(np.maximum(avg, 0, out=avg), out=avg)   # flushed s may sit below a subnormal g^2
+            np.maximum(avg, 0, out=avg)   # a flushed s may sit below a subnormal g^2
+            np.sqrt(avg, out=avg)
         else:
             avg = np.sqrt(square_avg, out=tmp)
         avg += self.eps

@@ -501,7 +501,8 @@ def test_schedule_needs_our_optimizer():
 def test_clip_grad_norm_matches_torch(max_norm):
     rng = np.random.default_rng(8)
     grads = {"W": rng.normal(size=(4, 3)), "b": rng.normal(size=3), "s": rng.normal(size=())}
-    tensors = [torch.zeros(g.shape, dtype=torch.float64, requires_grad=True) for g in grads.values()]
+    tensors = [torch.zeros(g.shape, dtype=torch.float64, requires_grad=True)
+               for g in grads.values()]
     for t, g in zip(tensors, grads.values()):
         t.grad = torch.tensor(g)
     expected = torch.nn.utils.clip_grad_norm_(tensors, max_norm).item()
