@@ -27,6 +27,9 @@ _EXPORTS = {
     **dict.fromkeys(
         ("Loss", "SoftmaxCrossEntropy", "BCE", "BCEWithLogits", "MSE", "L1", "Hinge",
          "LOSSES", "l2_penalty"), "losses"),
+    **dict.fromkeys(
+        ("SGD", "Adam", "AdamW", "RMSProp", "RMSprop", "Adagrad", "OPTIMIZERS", "ExponentialLR",
+         "StepLR", "CosineWarmupLR", "ReduceLROnPlateau", "SCHEDULES", "clip_grad_norm"), "optim"),
     "Sequential": "sequential",
     "save": "serialization", "load": "serialization",
     **dict.fromkeys(("Trainer", "History"), "trainer"),
