@@ -177,6 +177,8 @@ def explain(model, x, y, loss_fn, lr, *, title=""):
     """
     rule = _loss_rule(loss_fn)
     lr = float(check_positive(lr, "lr", allow_zero=True, where="explain"))
+    if not isinstance(model, Sequential):
+        raise TypeError(f"explain: model must be a numpynn Sequential; got {type(model).__name__}")
     groups = _layer_groups(model.astype(np.float64))  # astype deep-copies
     x = _one_sample(x, "x", groups[0][0].n_in, "the first Linear layer's inputs")
     target = _one_sample(y, "y", groups[-1][0].n_out, "the last Linear layer's outputs")
@@ -196,8 +198,6 @@ def explain(model, x, y, loss_fn, lr, *, title=""):
 
 def _layer_groups(model):
     """Pair each Linear layer with the activation layer after it (or None)."""
-    if not isinstance(model, Sequential):
-        raise TypeError(f"explain: model must be a numpynn Sequential; got {type(model).__name__}")
     groups = []
     for i, layer in enumerate(model.layers):
         if isinstance(layer, Linear):
