@@ -182,7 +182,7 @@ def default_run_dir(dataset, root="runs"):
     return path
 
 
-def train(cfg, out=None, data_dir=None, download=True, progress=False, log=None):
+def train(cfg, out=None, data_dir=None, download=True, progress=False, log=None, plots=True):
     """Train ``cfg`` and write a complete run folder; returns a :class:`RunResult`.
 
     Parameters
@@ -197,6 +197,8 @@ def train(cfg, out=None, data_dir=None, download=True, progress=False, log=None)
     progress : see :class:`~numpynn.trainer.Trainer`
     log : text stream, optional
         Gets one line describing the run before training starts.
+    plots : bool
+        Draw the four PNG pictures (:data:`PLOTS`).
     """
     run_dir = Path(out) if out is not None else default_run_dir(cfg.dataset)
     if (run_dir / CONFIG).exists():
@@ -210,10 +212,11 @@ def train(cfg, out=None, data_dir=None, download=True, progress=False, log=None)
     atomic_write_text(run_dir / CONFIG, cfg.to_toml(header=f"numpynn run {run_dir.name}"))
     if log is not None:
         print(describe(cfg, run, model), file=log)
-    return _fit_and_write(cfg, run, trainer, run_dir)
+    return _fit_and_write(cfg, run, trainer, run_dir, plots)
 
 
-def resume(run_dir, epochs=None, data_dir=None, download=True, progress=False):
+def resume(run_dir, epochs=None, data_dir=None, download=True, progress=False, log=None,
+           plots=True):
     """Continue the run in ``run_dir`` from its last checkpoint until ``epochs`` in total.
 
     Everything else comes from ``run_dir/config.toml``; the folder's files are rewritten. With
@@ -238,10 +241,13 @@ def resume(run_dir, epochs=None, data_dir=None, download=True, progress=False):
                          f"epochs; got --epochs {cfg.epochs}\nhelp: pass the new total, "
                          f"e.g. --epochs {trainer.epoch * 2}")
     atomic_write_text(run_dir / CONFIG, cfg.to_toml(header=f"numpynn run {run_dir.name}"))
-    return _fit_and_write(cfg, run, trainer, run_dir)
+    if log is not None:
+        print(f"resuming {run_dir} after epoch {trainer.epoch}: "
+              f"{describe(cfg, run, model)}", file=log)
+    return _fit_and_write(cfg, run, trainer, run_dir, plots)
 
 
-def _fit_and_write(cfg, run, trainer, run_dir):
+def _fit_and_write(cfg, run, trainer, run_dir, plots=True):
     start = time.perf_counter()
     trainer.fit(run.X_train, run.y_train, run.X_val, run.y_val, epochs=cfg.epochs,
                 batch_size=cfg.batch_size)
@@ -255,8 +261,9 @@ def _fit_and_write(cfg, run, trainer, run_dir):
     atomic_write_text(run_dir / METRICS, json.dumps(metrics, indent=2) + "\n")
     atomic_write_text(run_dir / SUMMARY, summary_text(run_dir, trainer.model, metrics,
                                                       trainer.history.history))
-    predicted = trainer.loss_fn.predict(trainer.predict(run.X_test)).reshape(-1)  # (N,)
-    write_plots(run_dir, trainer, run, predicted)
+    if plots:
+        predicted = trainer.loss_fn.predict(trainer.predict(run.X_test)).reshape(-1)  # (N,)
+        write_plots(run_dir, trainer, run, predicted)
     return RunResult(run_dir, trainer, metrics)
 
 

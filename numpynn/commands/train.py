@@ -62,6 +62,8 @@ def add_arguments(parser):
     files.add_argument("--data-dir", metavar="DIR", help="folder holding the dataset files")
     files.add_argument("--no-download", dest="download", action="store_false",
                        help="never download missing dataset files")
+    files.add_argument("--no-plots", dest="plots", action="store_false",
+                       help="skip the PNG pictures (faster; the other files are written)")
 
 
 def given_settings(args):
@@ -85,7 +87,7 @@ def run(args):
             else:
                 cfg = RunConfig.from_dict(given, source="command line")
             result = runs.train(cfg, args.out, args.data_dir, args.download, progress="auto",
-                                log=sys.stdout)
+                                log=sys.stdout, plots=args.plots)
     except TrainingDiverged as err:
         raise UsageError(str(err)) from None
     m = result.metrics
@@ -100,6 +102,5 @@ def _resume(args, given, runs):
         raise UsageError(f"--resume takes its settings from {args.resume}/config.toml; got "
                          f"{', '.join('--' + n.replace('_', '-') for n in ignored)}\nhelp: "
                          "only --epochs (the new total) and --data-dir go with --resume")
-    print(f"resuming {args.resume}")
     return runs.resume(args.resume, given.get("epochs"), args.data_dir, args.download,
-                       progress="auto")
+                       progress="auto", log=sys.stdout, plots=args.plots)
