@@ -25,7 +25,13 @@ from numpynn._validation import as_generator, check_array, check_labels, check_p
 from numpynn.callbacks import Callback, LRSchedulerCallback, make_progress
 from numpynn.losses import l2_penalty
 from numpynn.optim import clip_grad_norm
-from numpynn.serialization import ModelFileError, from_arrays, read_npz, to_arrays, write_npz
+from numpynn.serialization import (
+    ModelFileError,
+    from_arrays,
+    read_npz,
+    to_arrays,
+    write_npz,
+)
 
 CHECKPOINT_FORMAT, CHECKPOINT_VERSION = "numpynn.checkpoint", 1
 
@@ -236,17 +242,19 @@ class Trainer:
         batch_size = min(_check_count(batch_size, "batch_size", where, minimum=1), len(X))
         start = self.epoch if initial_epoch is None else _check_count(
             initial_epoch, "initial_epoch", where, minimum=0)
-        self._active = self._start_callbacks(callbacks, where)
         loop = _Loop(self, X, y, batch_size, shuffle)
-        logs = {}
-        for epoch in range(start, self.epochs):
-            self._call("on_epoch_begin", epoch, logs)
-            logs = self._run_epoch(loop, epoch, val)
-            self._call("on_epoch_end", epoch, logs)
-            if self.stop_training:
-                break
-        self._call("on_train_end", logs)
-        self._active = list(self.callbacks)
+        self._active = self._start_callbacks(callbacks, where)
+        try:
+            logs = {}
+            for epoch in range(start, self.epochs):
+                self._call("on_epoch_begin", epoch, logs)
+                logs = self._run_epoch(loop, epoch, val)
+                self._call("on_epoch_end", epoch, logs)
+                if self.stop_training:
+                    break
+            self._call("on_train_end", logs)
+        finally:
+            self._active = list(self.callbacks)
         return self.history
 
     def _run_epoch(self, loop, epoch, val):

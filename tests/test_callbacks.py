@@ -7,8 +7,15 @@ import pytest
 import torch
 
 import numpynn as nn
-from numpynn.callbacks import (Callback, Checkpoint, EarlyStopping, LRSchedulerCallback,
-                               ProgressLogger, format_epoch, make_progress)
+from numpynn.callbacks import (
+    Callback,
+    Checkpoint,
+    EarlyStopping,
+    LRSchedulerCallback,
+    ProgressLogger,
+    format_epoch,
+    make_progress,
+)
 from numpynn.optim import SGD, ExponentialLR, ReduceLROnPlateau
 from numpynn.trainer import Trainer
 
@@ -159,7 +166,7 @@ def test_plateau_schedule_gets_monitored_value_like_pytorch():
 
 
 def test_trainer_schedule_argument_is_the_callback():
-    trainer, X, y = setup()
+    trainer, _, _ = setup()
     schedule = ExponentialLR(trainer.optimizer, gamma=0.5)
     trainer = Trainer(trainer.model, trainer.loss_fn, trainer.optimizer, schedule=schedule,
                       progress=False)

@@ -1,5 +1,6 @@
 """Trainer: the loop against PyTorch, resume bit-identity, divergence, shuffling, history."""
 import io
+import itertools
 import os
 import re
 
@@ -25,7 +26,7 @@ def blobs(rng, n=120, d=6, classes=3):
 
 def mlp(sizes, seed, dtype=np.float32, dropout=0.0, batchnorm=False, last=None):
     layers = []
-    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+    for i, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
         layers.append(nn.Linear(n_in, n_out, rng=seed + i, dtype=dtype))
         if i < len(sizes) - 2:
             layers += [nn.BatchNorm(n_out, dtype=dtype)] if batchnorm else []
