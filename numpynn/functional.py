@@ -157,15 +157,28 @@ def linear_forward(x, W, b):
     return out, (x, W)
 
 
-def linear_backward(dout, cache):
+def linear_backward(dout, cache, need_dx=True, out=None):
     """Gradients of y = x·W + b: dx = dout·Wᵀ, dW = xᵀ·dout, db = Σ_n dout.
 
-    ``dout`` : ndarray of shape (N, M). Returns ``(dx, dW, db)`` with dx of x's original shape.
+    Parameters
+    ----------
+    dout : ndarray of shape (N, M)
+    cache : from :func:`linear_forward`
+    need_dx : bool, default True
+        False skips dx (returned as None): a network's first layer needs no input gradient, and
+        its (N, M)·(M, D) product is the largest in the backward pass.
+    out : (ndarray of shape (D, M), ndarray of shape (M,)), optional
+        Arrays to write dW and db into, in place (a layer's gradient arrays).
+
+    Returns
+    -------
+    (dx, dW, db), dx of x's original shape.
     """
     x, W = cache
-    dx = (dout @ W.T).reshape(x.shape)           # (N, M) @ (M, D) -> (N, D) -> x's shape
-    dW = x.reshape(x.shape[0], -1).T @ dout      # (D, N) @ (N, M) -> (D, M)
-    db = dout.sum(axis=0)                        # (M,)
+    dW_out, db_out = out if out is not None else (None, None)
+    dW = np.matmul(x.reshape(x.shape[0], -1).T, dout, out=dW_out)  # (D, N) @ (N, M) -> (D, M)
+    db = np.sum(dout, axis=0, out=db_out)                           # (M,)
+    dx = (dout @ W.T).reshape(x.shape) if need_dx else None         # (N, M) @ (M, D) -> x's shape
     return dx, dW, db
 
 

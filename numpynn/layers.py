@@ -84,6 +84,10 @@ class Layer:
         raise NotImplementedError
 
     def backward(self, dout):
+        """Return dL/dx and write parameter gradients into ``grads``.
+
+        Layers with parameters also take ``need_dx=False`` to skip dL/dx (then returned as None).
+        """
         raise NotImplementedError
 
     def __call__(self, x):
@@ -179,10 +183,9 @@ class Linear(Layer):
         out, self._cache = F.linear_forward(x, self.W, self.b)
         return out
 
-    def backward(self, dout):
-        dx, dW, db = F.linear_backward(dout, self._take_cache())
-        self.dW[...] = dW
-        self.db[...] = db
+    def backward(self, dout, need_dx=True):
+        """Store dW and db (in place) and return dx, or None with ``need_dx=False``."""
+        dx, _, _ = F.linear_backward(dout, self._take_cache(), need_dx, out=(self.dW, self.db))
         return dx
 
     def config(self):
@@ -316,11 +319,11 @@ class _Normalization(Layer):
             raise ValueError(f"{self!r}.forward: x has shape {x.shape}; "
                              f"expected (N, {self.num_features})")
 
-    def _store_grads(self, grads):
+    def _store_grads(self, grads, need_dx):
         dx, dgamma, dbeta = grads
         self.dgamma[...] = dgamma
         self.dbeta[...] = dbeta
-        return dx
+        return dx if need_dx else None
 
     def config(self):
         return {"num_features": self.num_features, "eps": self.eps, "dtype": self.dtype.name}
@@ -365,8 +368,8 @@ class BatchNorm(_Normalization):
             self.training, momentum=self.momentum, eps=self.eps)
         return out
 
-    def backward(self, dout):
-        return self._store_grads(F.batchnorm_backward(dout, self._take_cache()))
+    def backward(self, dout, need_dx=True):
+        return self._store_grads(F.batchnorm_backward(dout, self._take_cache()), need_dx)
 
     def config(self):
         return {**super().config(), "momentum": self.momentum}
@@ -389,8 +392,8 @@ class LayerNorm(_Normalization):
         out, self._cache = F.layernorm_forward(x, self.gamma, self.beta, eps=self.eps)
         return out
 
-    def backward(self, dout):
-        return self._store_grads(F.layernorm_backward(dout, self._take_cache()))
+    def backward(self, dout, need_dx=True):
+        return self._store_grads(F.layernorm_backward(dout, self._take_cache()), need_dx)
 
 
 class Flatten(Layer):

@@ -56,11 +56,19 @@ class Sequential:
             x = layer.forward(x)
         return x
 
-    def backward(self, dout):
-        """Backpropagate ``dout`` (dL/d output) through every layer; returns dL/dx."""
-        for layer in reversed(self.layers):
+    def backward(self, dout, need_dx=True):
+        """Backpropagate ``dout`` (dL/d output) through every layer; returns dL/dx.
+
+        With ``need_dx=False`` (what training needs) the pass stops at the first layer that has
+        parameters, which computes only its parameter gradients, and None is returned.
+        """
+        layers = self.layers
+        first = 0 if need_dx else next((i for i, layer in enumerate(layers) if layer.params), None)
+        if first is None:
+            return None  # nothing to train: no gradient is needed at all
+        for layer in reversed(layers[first + 1:]):
             dout = layer.backward(dout)
-        return dout
+        return layers[first].backward(dout) if need_dx else layers[first].backward(dout, False)
 
     __call__ = forward
 

@@ -480,7 +480,7 @@ class _Loop:
         if not math.isfinite(loss):
             return loss, 0
         correct = self.count(out, yb, self.threshold) if self.count is not None else 0
-        self.model.backward(dout)
+        self.model.backward(dout, need_dx=False)
         if self.reg:
             for name, grad in reg_grads.items():
                 self.grads[name] += grad
