@@ -19,6 +19,15 @@ from numpynn import functional as F
 from numpynn._validation import as_generator, check_positive, check_probability
 from numpynn.init import initialize
 
+class _NotRun:
+    """The cache of a layer whose forward has not run (None is a valid cache: eval dropout)."""
+
+    def __deepcopy__(self, memo):
+        return self  # one sentinel, also in copies made by Sequential.astype
+
+
+_NOT_RUN = _NotRun()
+
 FLOAT_DTYPES = {"float16": np.float16, "float32": np.float32, "float64": np.float64}
 
 
@@ -73,7 +82,7 @@ class Layer:
     def __init__(self):
         self.params, self.grads, self.buffers = {}, {}, {}
         self.training = True
-        self._cache = None
+        self._cache = _NOT_RUN
 
     def add_param(self, name, value):
         """Register a trainable array and a zero gradient of the same shape and dtype."""
@@ -118,7 +127,7 @@ class Layer:
         return self
 
     def _take_cache(self):
-        if self._cache is None:
+        if self._cache is _NOT_RUN:
             raise RuntimeError(f"{self!r}.backward called before forward")
         return self._cache
 

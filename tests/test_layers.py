@@ -174,6 +174,11 @@ def test_bad_input_errors():
         nn.BatchNorm(4).forward(np.zeros((2, 3), dtype=np.float32))
     with pytest.raises(RuntimeError, match="backward called before forward"):
         nn.ReLU().backward(np.ones(3))
+    with pytest.raises(RuntimeError, match="backward called before forward"):
+        nn.Sequential(nn.Linear(2, 2)).astype(np.float64).backward(np.ones((1, 2)))
+    eval_dropout = nn.Dropout(0.5).eval()  # its cache is None, yet forward did run
+    eval_dropout.forward(np.ones((2, 2)))
+    np.testing.assert_array_equal(eval_dropout.backward(np.ones((2, 2))), np.ones((2, 2)))
     with pytest.raises(ValueError, match="n_in must be a positive integer; got 0"):
         nn.Linear(0, 3)
     with pytest.raises(TypeError, match="dtype must be one of float16, float32, float64; got int64"):
