@@ -39,7 +39,7 @@ import numpy as np
 
 from numpynn._validation import choose
 from numpynn.callbacks import Callback
-from numpynn.threads import THREAD_ENV_VARS, available_cores, set_threads, thread_env
+from numpynn.threads import THREAD_ENV_VARS, available_cores, set_threads, thread_env, threads
 
 N_FEATURES, N_CLASSES = 784, 10           # Fashion-MNIST's 28×28 images, 10 classes
 HIDDEN = (256, 128, 64)                   # the course's MLP 784-256-128-64-10
@@ -285,7 +285,8 @@ TRAINERS = {"numpynn": _train_numpynn, "torch": _train_torch}
 
 
 def run_trial(trial):
-    """Train as ``trial`` says in this process; returns its measurements as a JSON-ready dict."""
+    """Train as ``trial`` says in this process (a worker: it sets the process's thread count);
+    returns its measurements as a JSON-ready dict."""
     data = load_data(trial)
     result = choose(trial.framework, TRAINERS, "framework")(trial, data)
     result.update(trial=asdict(trial), n_train=len(data[0]), n_test=len(data[2]),
@@ -309,11 +310,9 @@ def blas_summary():
     return [{key: info.get(key) for key in keys} for info in blas_info()]
 
 
-def matmul_peak(n=2048, repeats=5, threads=None):
+def matmul_peak(n=2048, repeats=5):
     """The machine's float32 matrix-product rate in GFLOP/s: the best of ``repeats`` timed
     ``np.matmul`` of two n×n matrices (2n³ FLOPs each), after one untimed warm-up."""
-    if threads is not None:
-        set_threads(threads)
     rng = np.random.default_rng(0)
     a, b = (rng.random((n, n), dtype=np.float32) for _ in range(2))
     out = np.empty((n, n), dtype=np.float32)
@@ -327,7 +326,8 @@ def matmul_peak(n=2048, repeats=5, threads=None):
 
 
 def _peak_job(spec):
-    return {"gflops": matmul_peak(**spec), "blas": blas_summary()}
+    set_threads(spec["threads"])
+    return {"gflops": matmul_peak(spec["n"], spec["repeats"]), "blas": blas_summary()}
 
 
 STARTUP_SNIPPETS = {
@@ -369,10 +369,11 @@ def _run(cmd, env=None):
 
 
 # -- workers -------------------------------------------------------------------------------
-def worker_env(threads, native_kernel):
-    """The workers' environment: every thread variable set to ``threads``; with
-    ``native_kernel`` OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed (both, never one)."""
-    env = thread_env(threads)
+def worker_env(n_threads, native_kernel, environ=None):
+    """The workers' environment: ``environ`` (default ``os.environ``) with every thread
+    variable set to ``n_threads``; with ``native_kernel`` OPENBLAS_CORETYPE and
+    OPENBLAS_L2_SIZE removed (both, never one)."""
+    env = thread_env(n_threads, environ)
     if native_kernel:
         for name in OPENBLAS_KERNEL_VARS:
             env.pop(name, None)
@@ -618,8 +619,12 @@ def profile_epoch(trial, top=12):
         profile sorted by own time, each ``{"function", "kind", "calls", "seconds",
         "percent"}``.
     """
+    with threads(trial.threads):
+        return _profile_epoch(trial, top)
+
+
+def _profile_epoch(trial, top):
     import cProfile
-    set_threads(trial.threads)
     X, y, _, _ = load_data(trial)
     profiler, timer = cProfile.Profile(), EpochTimer()
     trainer = numpynn_trainer(trial, callbacks=[timer, ProfileEpoch(profiler, epoch=2)])
@@ -672,13 +677,13 @@ def overhead_seconds(trial, steps):
 
 
 def function_table(profiler, top=12):
-    """The profile grouped by function (``module.function``, or the C method's name), sorted
-    by own time; percentages of the profile's total own time."""
+    """The profile grouped by function (``file.py:line(name)``, or a C function's name),
+    sorted by own time; percentages of the profile's total own time."""
     import pstats
     grouped = {}
-    for (filename, _, name), (_, calls, own, _, _) in pstats.Stats(profiler).stats.items():
+    for (filename, line, name), (_, calls, own, _, _) in pstats.Stats(profiler).stats.items():
         kind = "C" if filename == "~" else "Python"
-        key = name if kind == "C" else f"{os.path.splitext(os.path.basename(filename))[0]}.{name}"
+        key = name if kind == "C" else f"{os.path.basename(filename)}:{line}({name})"
         row = grouped.setdefault(key, {"function": key, "kind": kind, "calls": 0, "seconds": 0.0})
         row["calls"] += calls
         row["seconds"] += own

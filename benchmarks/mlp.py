@@ -1,0 +1,15 @@
+"""The MLP benchmark of issue 5: numpynn's Trainer beside a plain PyTorch loop.
+
+    python benchmarks/mlp.py                  # = numpynn bench (all options are the same)
+    python benchmarks/mlp.py --smoke          # CI's quick check
+    python benchmarks/mlp.py --scaling --markdown
+    python benchmarks/mlp.py --profile
+
+What is measured and how: numpynn/bench.py; the flags: numpynn/commands/bench.py.
+"""
+import sys
+
+from numpynn.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main(["bench", *sys.argv[1:]]))

@@ -1,0 +1,248 @@
+"""numpynn.bench, numpynn.threads and the ``numpynn bench`` command.
+
+No timing is asserted: the smoke run checks that both frameworks ran the same model and that
+the printed and written figures are consistent with each other; FLOP counts, summaries and the
+profile's grouping are checked against hand-worked values.
+"""
+import contextlib
+import cProfile
+import io
+import json
+
+import numpy as np
+import pytest
+import threadpoolctl
+import torch
+
+from numpynn import bench
+from numpynn.cli import main
+from numpynn.commands.bench import RATIO_COLUMNS, SUMMARY_COLUMNS
+from numpynn.models import mlp
+from numpynn.threads import get_threads, set_threads, thread_env, threads
+
+# 784·256 + 256·128 + 128·64 + 64·10 = 200704 + 32768 + 8192 + 640
+COURSE_MLP_WEIGHTS = 242_304
+
+
+def run_cli(*argv):
+    """``main(argv)`` -> (exit code, stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main([str(a) for a in argv])
+    return code, out.getvalue(), err.getvalue()
+
+
+def blas_threads():
+    """Thread counts of the loaded BLAS libraries, as threadpoolctl reports them."""
+    return [info["num_threads"] for info in threadpoolctl.threadpool_info()
+            if info["user_api"] == "blas"]
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory):
+    """One ``numpynn bench --smoke --json FILE`` run shared by the smoke tests."""
+    path = tmp_path_factory.mktemp("bench") / "smoke.json"
+    code, out, err = run_cli("bench", "--smoke", "--json", path)
+    return code, out, err, json.loads(path.read_text())
+
+
+# -- the smoke run ---------------------------------------------------------------------------
+def test_smoke_prints_every_column_for_both_frameworks(smoke):
+    code, out, err, _ = smoke
+    assert code == 0, err
+    for header, _, _ in SUMMARY_COLUMNS + RATIO_COLUMNS:
+        assert header in out
+    rows = [line.split() for line in out.splitlines()]
+    assert {row[1] for row in rows if row[:1] == ["sgd-64"] and len(row) > 2} >= {"numpynn",
+                                                                                  "torch"}
+    assert "synthetic" in out.splitlines()[0]          # the data are labelled
+    for what in bench.STARTUP_SNIPPETS:
+        assert what in out
+
+
+def test_smoke_json_has_the_expected_keys(smoke):
+    _, _, _, results = smoke
+    assert set(results) >= {"data", "settings", "frameworks", "machine", "startup", "trials",
+                            "summary", "ratios"}
+    assert results["frameworks"] == ["numpynn", "torch"]
+    assert results["data"]["source"] == "synthetic"
+    assert results["machine"]["matmul_peak_gflops"] > 0
+    assert {row["config"] for row in results["summary"]} == {"sgd-64", "adam-256"}
+    for row in results["summary"]:
+        assert set(row) >= {"seconds_per_epoch", "samples_per_s", "peak_rss_mib", "test_acc",
+                            "gflops", "peak_fraction"}
+    assert [row["config"] for row in results["ratios"]] == ["sgd-64", "adam-256"]
+
+
+def test_smoke_trials_alternate_and_train_the_same_model(smoke):
+    _, _, _, results = smoke
+    trials = results["trials"]
+    assert [t["trial"]["framework"] for t in trials] == ["numpynn", "torch"] * 2
+    threads_used = results["settings"]["threads"]
+    for t in trials:
+        assert t["weights"] == COURSE_MLP_WEIGHTS       # counted in each framework's model
+        assert t["n_train"] == 512 and len(t["epoch_seconds"]) == 1
+        assert t["peak_rss_mib"] > 0 and 0 <= t["test_acc"] <= 1
+        assert [b["num_threads"] for b in t["blas"]] == [threads_used]
+    assert all(t["torch_threads"] == threads_used for t in trials[1::2])
+
+
+def test_smoke_summary_is_consistent_with_its_trials(smoke):
+    _, _, _, results = smoke
+    peak = results["machine"]["matmul_peak_gflops"]
+    by_key = {(t["config"], t["trial"]["framework"]): t for t in results["trials"]}
+    for row in results["summary"]:
+        trial = by_key[row["config"], row["framework"]]
+        np.testing.assert_allclose(row["seconds_per_epoch"], trial["epoch_seconds"][0], rtol=1e-12)
+        np.testing.assert_allclose(row["samples_per_s"], 512 / row["seconds_per_epoch"],
+                                   rtol=1e-12)
+        np.testing.assert_allclose(row["gflops"], 6 * COURSE_MLP_WEIGHTS * row["samples_per_s"]
+                                   / 1e9, rtol=1e-12)
+        np.testing.assert_allclose(row["peak_fraction"], row["gflops"] / peak, rtol=1e-12)
+
+
+def test_unknown_config_is_a_usage_error():
+    code, out, err = run_cli("bench", "--configs", "sgd-32")
+    assert code == 2 and out == ""
+    assert "unknown benchmark configuration 'sgd-32'; choose one of: sgd-64" in err
+
+
+# -- FLOPs -------------------------------------------------------------------------------------
+def test_training_flops_is_six_per_weight_for_the_course_mlp():
+    model = mlp(784, (256, 128, 64), 10, rng=0)
+    torch_model = bench.torch_mlp((256, 128, 64))
+    for form in (model, torch_model, (784, 256, 128, 64, 10)):
+        assert bench.count_weights(form) == COURSE_MLP_WEIGHTS
+        assert bench.training_flops(form) == 6 * COURSE_MLP_WEIGHTS == 1_453_824
+    # biases are not weights: the model has 242,304 + 256 + 128 + 64 + 10 parameters
+    assert model.num_params() == COURSE_MLP_WEIGHTS + 458
+
+
+# -- summaries, hand-worked --------------------------------------------------------------------
+def _trial(framework, seconds, rss, acc=0.5):
+    return {"config": "sgd-64", "epoch_seconds": seconds, "n_train": 1000, "peak_rss_mib": rss,
+            "test_acc": acc, "trial": {"framework": framework, "batch_size": 64,
+                                       "hidden": [256, 128, 64]}}
+
+
+def test_summary_drops_the_warm_up_epoch_and_takes_medians():
+    trials = [_trial("numpynn", [9.0, 1.0], 100), _trial("torch", [9.0, 4.0], 400),
+              _trial("numpynn", [9.0, 3.0], 120), _trial("torch", [9.0, 4.0], 400)]
+    summary = bench.summarise(trials, peak_gflops=10.0)
+    ours = summary[0]
+    assert (ours["framework"], ours["seconds_per_epoch"], ours["peak_rss_mib"]) == \
+        ("numpynn", 2.0, 110.0)                     # median(1, 3); median(100, 120)
+    np.testing.assert_allclose(ours["samples_per_s"], 500.0, rtol=1e-12)
+    np.testing.assert_allclose(ours["gflops"], 1_453_824 * 500 / 1e9, rtol=1e-12)
+    (ratio,) = bench.ratios(summary)
+    assert ratio["speed"] == 2.0                    # torch 4 s / numpynn 2 s
+    np.testing.assert_allclose(ratio["memory"], 110 / 400, rtol=1e-12)
+    assert (ratio["speed_target"], ratio["memory_target"]) == (1.3, 0.6)
+
+
+def test_a_single_epoch_is_timed_as_it_is():
+    assert bench.timed_epochs([2.5]) == [2.5]
+    assert bench.timed_epochs([9.0, 1.0, 2.0]) == [1.0, 2.0]
+
+
+def test_scaling_samples_stay_within_the_step_bounds():
+    assert bench.scaling_samples(1, bench.HIDDEN, 60000) == 2000          # 2,000 steps
+    assert bench.scaling_samples(1024, bench.HIDDEN, 60000) == 34392      # 5e10 / 1,453,824
+    assert bench.scaling_samples(256, (64, 64), 60000) == 60000           # all the data
+    n = bench.scaling_samples(256, (2048, 2048), 60000)
+    assert n == 256 * 20                                                  # at least 20 steps
+
+
+def test_synthetic_data_has_fashion_mnist_shapes_and_dtypes():
+    X, y, X_test, y_test = bench.synthetic_data(300, 100, seed=0)
+    assert (X.shape, X_test.shape, y.shape, y_test.shape) == ((300, 784), (100, 784), (300,),
+                                                              (100,))
+    assert (X.dtype, y.dtype) == (np.float32, np.int64)
+    assert X.min() >= 0 and X.max() <= 1 and set(np.unique(y)) <= set(range(10))
+
+
+# -- thread control -----------------------------------------------------------------------------
+def test_threads_sets_and_restores_blas_and_torch():
+    before, torch_before = blas_threads(), torch.get_num_threads()
+    n = 1 if max(before) != 1 else 2
+    with threads(n):
+        assert blas_threads() == [n] * len(before)
+        assert get_threads() == n and torch.get_num_threads() == n
+    assert blas_threads() == before and torch.get_num_threads() == torch_before
+
+
+def test_set_threads_stays_until_changed():
+    before, torch_before = max(blas_threads()), torch.get_num_threads()
+    n = 1 if before != 1 else 2
+    try:
+        set_threads(n)
+        assert blas_threads() == [n] * len(blas_threads()) and torch.get_num_threads() == n
+    finally:
+        set_threads(before)
+        torch.set_num_threads(torch_before)
+    assert max(blas_threads()) == before
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True, "2"])
+def test_thread_count_must_be_a_positive_integer(bad):
+    with pytest.raises(ValueError, match=r"threads: n must be an integer >= 1; got"):
+        with threads(bad):
+            pass
+
+
+def test_worker_env_sets_threads_and_drops_both_openblas_kernel_variables():
+    environ = {"OPENBLAS_CORETYPE": "Haswell", "OPENBLAS_L2_SIZE": "262144", "HOME": "/root"}
+    env = bench.worker_env(3, native_kernel=True, environ=environ)
+    assert {env[name] for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                                   "MKL_NUM_THREADS")} == {"3"}
+    assert "OPENBLAS_CORETYPE" not in env and "OPENBLAS_L2_SIZE" not in env
+    assert env["HOME"] == "/root" and environ["OPENBLAS_CORETYPE"] == "Haswell"  # a copy
+    kept = bench.worker_env(3, native_kernel=False, environ=environ)
+    assert kept["OPENBLAS_CORETYPE"] == "Haswell" and kept["OPENBLAS_L2_SIZE"] == "262144"
+    assert thread_env(2, {})["OPENBLAS_NUM_THREADS"] == "2"
+
+
+# -- profile ----------------------------------------------------------------------------------
+def test_profile_breakdown_sums_to_100():
+    trial = bench.Trial("numpynn", batch_size=32, hidden=(32, 16), threads=1, data="synthetic",
+                        n_train=256, n_test=64)
+    before = blas_threads()
+    result = bench.profile_epoch(trial, top=5)
+    assert blas_threads() == before                  # the profile restores the thread count
+    assert result["steps"] == 8 and result["seconds"] > 0
+    shares = np.array([result["breakdown"][part] for part in bench.PARTS])
+    np.testing.assert_allclose(shares.sum(), 100.0, rtol=1e-9)
+    assert (shares >= 0).all()
+    assert result["seconds_by_part"]["matmul"] > 0
+    rows = result["functions"]
+    assert len(rows) == 5 and [r["seconds"] for r in rows] == sorted(
+        (r["seconds"] for r in rows), reverse=True)
+    assert 0 < sum(r["percent"] for r in rows) <= 100 + 1e-9
+
+
+def _leaf(x):
+    return sum(range(x))
+
+
+def _caller():
+    return [_leaf(20_000) for _ in range(3)]
+
+
+def test_function_table_groups_calls_by_function():
+    profiler = cProfile.Profile()
+    profiler.enable()
+    _caller()
+    profiler.disable()
+    rows = {row["function"].split("(")[-1].rstrip(")"): row
+            for row in bench.function_table(profiler, top=50)}
+    assert rows["_leaf"]["calls"] == 3 and rows["_caller"]["calls"] == 1
+    assert rows["_leaf"]["kind"] == "Python" and rows["_leaf"]["function"].startswith(
+        "test_bench.py:")
+    assert rows["<built-in method builtins.sum>"]["kind"] == "C"
+    np.testing.assert_allclose(sum(row["percent"] for row in rows.values()), 100.0, rtol=1e-9)
+
+
+def test_gemm_seconds_replays_every_batch():
+    # 100 samples at batch 32: three full batches and one of 4 rows; a positive duration
+    assert bench.gemm_seconds((8, 4, 2), 100, 32) > 0
+    assert bench.matmul_peak(n=64, repeats=2) > 0
