@@ -33,6 +33,7 @@ import subprocess
 import sys
 from dataclasses import asdict, dataclass, field, replace
 from importlib.util import find_spec
+from itertools import pairwise
 from time import perf_counter
 
 import numpy as np
@@ -114,10 +115,10 @@ class BenchSettings:
     def smoke(cls, **overrides):
         """CI's quick run: 512 synthetic samples, one epoch, one repeat, a small peak matmul,
         one start-up measurement, and the machine's OpenBLAS settings left as they are."""
-        return cls(**{**dict(configs=("sgd-64", "adam-256"), epochs=1, repeats=1,
-                             synthetic=True, n_train=512, n_test=256, peak_size=512,
-                             peak_repeats=3, startup_repeats=1, native_kernel=False),
-                      **overrides})
+        quick = {"configs": ("sgd-64", "adam-256"), "epochs": 1, "repeats": 1,
+                 "synthetic": True, "n_train": 512, "n_test": 256, "peak_size": 512,
+                 "peak_repeats": 3, "startup_repeats": 1, "native_kernel": False}
+        return cls(**{**quick, **overrides})
 
     def __post_init__(self):
         for name in self.configs:
@@ -145,11 +146,11 @@ def count_weights(model):
     if hasattr(model, "parameters"):
         return int(sum(p.numel() for p in model.parameters() if p.dim() >= 2))
     widths = [int(w) for w in model]
-    return sum(a * b for a, b in zip(widths[:-1], widths[1:]))
+    return sum(a * b for a, b in pairwise(widths))
 
 
 def training_flops(model):
-    """Training FLOPs per sample, 6 × weights: 2 forward (x·W), 4 backward (dout·Wᵀ, xᵀ·dout).
+    """Training FLOPs per sample, 6 × weights: 2 in x·W, 4 in dout·Wᵀ and xᵀ·dout.
 
     >>> training_flops((784, 256, 128, 64, 10))
     1453824
@@ -244,7 +245,7 @@ def torch_mlp(hidden):
     import torch
     widths = mlp_widths(hidden)
     layers = []
-    for d_in, d_out in zip(widths[:-1], widths[1:]):
+    for d_in, d_out in pairwise(widths):
         layers += [torch.nn.Linear(d_in, d_out), torch.nn.ReLU()]
     return torch.nn.Sequential(*layers[:-1])  # no ReLU after the output layer
 
@@ -456,7 +457,8 @@ def _machine(settings, env, log):
     return {"matmul_peak_gflops": peak["gflops"], "blas": peak["blas"],
             "threads": settings.threads, "cores": available_cores(),
             "thread_env": {name: env[name] for name in THREAD_ENV_VARS},
-            "openblas_kernel_vars_removed": settings.native_kernel,
+            "openblas_kernel_vars_removed": [name for name in OPENBLAS_KERNEL_VARS
+                                             if settings.native_kernel and name in os.environ],
             "python": sys.version.split()[0], "numpy": np.__version__}
 
 
@@ -652,7 +654,7 @@ def gemm_seconds(widths, n, batch_size):
     if n % batch_size:
         batches[n % batch_size] = 1                                  # the last, smaller batch
     total = 0.0
-    for d_in, d_out in zip(widths[:-1], widths[1:]):
+    for d_in, d_out in pairwise(widths):
         W = rng.random((d_in, d_out), dtype=np.float32)              # (D, M)
         for rows, count in batches.items():
             x = rng.random((rows, d_in), dtype=np.float32)           # (B, D)

@@ -185,9 +185,9 @@ def test_set_threads_stays_until_changed():
 
 @pytest.mark.parametrize("bad", [0, -1, 1.5, True, "2"])
 def test_thread_count_must_be_a_positive_integer(bad):
-    with pytest.raises(ValueError, match=r"threads: n must be an integer >= 1; got"):
-        with threads(bad):
-            pass
+    with pytest.raises(ValueError, match=r"threads: n must be an integer >= 1; got"), \
+            threads(bad):
+        pass
 
 
 def test_worker_env_sets_threads_and_drops_both_openblas_kernel_variables():

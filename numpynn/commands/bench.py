@@ -71,7 +71,8 @@ def add_arguments(parser):
     parser.add_argument("--synthetic", action="store_true",
                         help="made-up data of Fashion-MNIST's shape even if it is installed")
     parser.add_argument("--smoke", action="store_true",
-                        help="CI's quick check: 512 synthetic samples, one epoch, one repeat")
+                        help="CI's quick check: 512 synthetic samples, one epoch, one repeat "
+                             "(with --scaling: batch 8 and 64, width 64 only)")
     parser.add_argument("--scaling", action="store_true",
                         help="samples/s as batch size (1…1024) and width (64…2048) grow")
     parser.add_argument("--profile", action="store_true",
@@ -83,7 +84,6 @@ def add_arguments(parser):
 def run(args):
     from numpynn import bench
     settings = _settings(args, bench)
-    log = lambda line: print(f"[bench] {line}", file=sys.stderr, flush=True)  # noqa: E731
     results = {}
     if not (args.scaling or args.profile):
         results.update(bench.run_benchmark(settings, log=log))
@@ -100,6 +100,11 @@ def run(args):
         from numpynn._io import atomic_write_text
         atomic_write_text(args.json, json.dumps(results, indent=2) + "\n")
     return 0
+
+
+def log(line):
+    """Progress, one line per worker, to stderr (stdout keeps only the tables)."""
+    print(f"[bench] {line}", file=sys.stderr, flush=True)
 
 
 def _settings(args, bench):
@@ -161,8 +166,8 @@ def print_profile(profile, markdown):
 def _machine_line(machine):
     blas = ", ".join(f"{b['internal_api']} {b['version']} kernel {b['architecture']}"
                      for b in machine["blas"]) or "none found"
-    removed = " (OPENBLAS_CORETYPE/L2_SIZE removed)" if machine["openblas_kernel_vars_removed"] \
-        else ""
+    removed = machine["openblas_kernel_vars_removed"]
+    removed = f" (removed from the workers' environment: {', '.join(removed)})" if removed else ""
     return (f"threads: {machine['threads']} of {machine['cores']} cores; BLAS: {blas}{removed}; "
             f"float32 matmul peak {machine['matmul_peak_gflops']:.1f} GFLOP/s")
 
