@@ -645,26 +645,34 @@ def _profile_epoch(trial, top):
 def gemm_seconds(widths, n, batch_size):
     """Seconds of the matrix products of one epoch of the MLP ``widths``, replayed alone.
 
-    Per Linear layer (D → M) and batch of B rows, the three products of
-    ``functional.linear_forward`` / ``linear_backward`` in the same memory layouts:
-    x·W (B, D)(D, M), dout·Wᵀ (B, M)(M, D) and xᵀ·dout (D, B)(B, M); float32.
+    Per step and Linear layer (D → M) with a batch of B rows, the three products of
+    ``functional.linear_forward`` / ``linear_backward`` in the same memory layouts and order
+    (forward through the layers, then backward in reverse): x·W (B, D)(D, M), then
+    dout·Wᵀ (B, M)(M, D) and xᵀ·dout (D, B)(B, M); float32.
     """
     rng = np.random.default_rng(0)
     batches = {batch_size: n // batch_size}
     if n % batch_size:
         batches[n % batch_size] = 1                                  # the last, smaller batch
     total = 0.0
-    for d_in, d_out in pairwise(widths):
-        W = rng.random((d_in, d_out), dtype=np.float32)              # (D, M)
-        for rows, count in batches.items():
-            x = rng.random((rows, d_in), dtype=np.float32)           # (B, D)
-            dout = rng.random((rows, d_out), dtype=np.float32)       # (B, M)
-            x @ W                                                    # warm-up, untimed
-            start = perf_counter()
-            for _ in range(count):
-                x @ W, dout @ W.T, x.T @ dout                        # (B, M), (B, D), (D, M)
-            total += perf_counter() - start
+    for rows, steps in batches.items():
+        layers = [(rng.random((rows, d_in), dtype=np.float32),      # x    (B, D)
+                   rng.random((d_in, d_out), dtype=np.float32),     # W    (D, M)
+                   rng.random((rows, d_out), dtype=np.float32))     # dout (B, M)
+                  for d_in, d_out in pairwise(widths)]
+        _gemm_step(layers)                                           # warm-up, untimed
+        start = perf_counter()
+        for _ in range(steps):
+            _gemm_step(layers)
+        total += perf_counter() - start
     return total
+
+
+def _gemm_step(layers):
+    for x, W, _ in layers:
+        x @ W                                                        # (B, M)
+    for x, W, dout in reversed(layers):
+        dout @ W.T, x.T @ dout                                       # (B, D), (D, M)
 
 
 def overhead_seconds(trial, steps):
