@@ -89,8 +89,10 @@ def set_threads(n):
     Examples
     --------
     >>> import numpy as np
+    >>> before = get_threads()
     >>> set_threads(1); get_threads()
     1
+    >>> set_threads(before)
     """
     n = _check_threads(n, "set_threads")
     _threadpoolctl().threadpool_limits(limits=n)
