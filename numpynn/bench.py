@@ -648,7 +648,8 @@ def gemm_seconds(widths, n, batch_size):
     Per step and Linear layer (D → M) with a batch of B rows, the three products of
     ``functional.linear_forward`` / ``linear_backward`` in the same memory layouts and order
     (forward through the layers, then backward in reverse): x·W (B, D)(D, M), then
-    dout·Wᵀ (B, M)(M, D) and xᵀ·dout (D, B)(B, M); float32.
+    xᵀ·dout (D, B)(B, M) and, except for the first layer (whose input needs no gradient),
+    dout·Wᵀ (B, M)(M, D); float32.
     """
     rng = np.random.default_rng(0)
     batches = {batch_size: n // batch_size}
@@ -671,8 +672,10 @@ def gemm_seconds(widths, n, batch_size):
 def _gemm_step(layers):
     for x, W, _ in layers:
         x @ W                                                        # (B, M)
-    for x, W, dout in reversed(layers):
-        dout @ W.T, x.T @ dout                                       # (B, D), (D, M)
+    for i, (x, W, dout) in reversed(list(enumerate(layers))):
+        x.T @ dout                                                   # (D, M)
+        if i:
+            dout @ W.T                                               # (B, D)
 
 
 def overhead_seconds(trial, steps):
