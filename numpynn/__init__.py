@@ -16,7 +16,7 @@ __version__ = "0.1.0"
 _SUBMODULES = (
     "functional", "layers", "losses", "init", "sequential", "serialization", "optim",
     "gradcheck", "autograd", "matrix_calculus", "data", "trainer", "callbacks", "plot", "explain", "playground",
-    "fitting", "bench", "cli",
+    "fitting", "bench", "threads", "cli",
 )
 
 # public name -> the module that defines it
@@ -37,6 +37,7 @@ _EXPORTS = {
                      "ProgressLogger"), "callbacks"),
     "descent": "playground",
     "fit_points": "fitting",
+    "set_threads": "threads",
     **dict.fromkeys(("Tensor", "no_grad"), "autograd"),
     **dict.fromkeys(("DATASETS", "batches"), "data"),
 }
