@@ -12,8 +12,12 @@ def atomic_path(path):
     Write the file to the yielded path. If the block raises, the temporary file is removed and
     ``path`` is left untouched.
 
-    >>> with atomic_path("weights.npz") as tmp:        # doctest: +SKIP
-    ...     np.savez(tmp, W=W)
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "notes.txt")
+    >>> with atomic_path(path) as tmp:
+    ...     _ = tmp.write_text("whole or nothing")
+    >>> open(path).read()
+    'whole or nothing'
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
