@@ -113,8 +113,8 @@ class RunConfig:
     # -- validation ------------------------------------------------------------------------
     def validate(self):
         """Raise ValueError naming the first bad field, what it should be and what came."""
-        for name, table, kind in _CHOICES:
-            choose(getattr(self, name), table(), kind)
+        for name, table in CHOICES.items():
+            choose(getattr(self, name), table(), name)
         if any(width < 1 for width in self.hidden):
             raise ValueError(f"Invalid hidden: {_format_hidden(self.hidden)} (every layer width "
                              "must be >= 1)\nhelp: --hidden 256,128,64; an empty list "
@@ -181,16 +181,16 @@ _TYPES = {
     "batch_size": int, "early_stopping": (int, type(None)), "seed": int,
 }
 
-# (field, registry getter, what the error calls it): looked up lazily, so a registry's new
-# member is a valid choice at once
-_CHOICES = (
-    ("dataset", lambda: data.DATASETS, "dataset"),
-    ("standardize", lambda: PREPROCESSING, "standardize"),
-    ("activation", lambda: ACTIVATION_CHOICES, "activation"),
-    ("loss", lambda: {"auto": None, **HEADS}, "loss"),
-    ("init", lambda: INITIALIZERS, "init"),
-    ("optimizer", lambda: OPTIMIZERS, "optimizer"),
-)
+# field -> its registry (looked up lazily, so a registry's new member is a valid choice at
+# once); the keys are the valid names, listed in errors and in `numpynn train --help`
+CHOICES = {
+    "dataset": lambda: data.DATASETS,
+    "standardize": lambda: PREPROCESSING,
+    "activation": lambda: ACTIVATION_CHOICES,
+    "loss": lambda: {"auto": None, **HEADS},
+    "init": lambda: INITIALIZERS,
+    "optimizer": lambda: OPTIMIZERS,
+}
 
 
 def _closed(lo):
@@ -266,6 +266,13 @@ def parse_hidden(text):
 
 def _format_hidden(hidden):
     return ",".join(map(str, hidden)) or "none"
+
+
+def format_value(value):
+    """A field's value as the command line spells it: ``64,32``, ``0.001``, ``none``."""
+    if isinstance(value, tuple):
+        return _format_hidden(value)
+    return "none" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _toml(value):

@@ -373,7 +373,13 @@ def evaluate(run_dir, dataset=None, data_dir=None, download=True, model_file=MOD
     """
     cfg = read_config(run_dir)
     if dataset is not None:
+        trained_on = data.DATASETS[cfg.dataset]
         cfg = cfg.replace(dataset=dataset)
+        if data.DATASETS[dataset].n_classes != trained_on.n_classes:
+            raise ValueError(f"the model of {run_dir} was trained on {trained_on.name!r} with "
+                             f"{trained_on.n_classes} classes; {dataset!r} has "
+                             f"{data.DATASETS[dataset].n_classes}\nhelp: evaluate on a dataset "
+                             "with the same classes")
     model = load_model(run_dir, model_file)
     run = prepare_data(cfg, data_dir, download)
     n_in = model.layers[0].n_in

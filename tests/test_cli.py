@@ -216,3 +216,36 @@ def test_console_script_runs(tmp_path):
     assert result.returncode == 0, result.stderr
     assert FINAL_LINE.match(result.stdout.strip().splitlines()[-1])
     assert (tmp_path / "r" / "model.npz").is_file()
+
+
+def test_train_help_lists_the_registries(capsys):
+    from numpynn.functional import ACTIVATIONS
+    from numpynn.optim import OPTIMIZERS
+
+    with pytest.raises(SystemExit) as info:
+        main(["train", "--help"])
+    assert info.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())  # undo argparse's line wrapping
+    for name in [*ACTIVATIONS, *OPTIMIZERS, "digits-binary", "fashion-mnist", "cifar10"]:
+        assert name in text, name
+
+
+def test_run_config_toml_round_trip_and_types():
+    from numpynn.config import RunConfig
+
+    cfg = RunConfig(dataset="digits-binary", hidden="32,16", lr=1, early_stopping=4,
+                    weight_decay=0)
+    assert cfg.hidden == (32, 16) and isinstance(cfg.lr, float) and cfg.weight_decay == 0.0
+    text = cfg.to_toml(header="test")
+    assert "hidden = [32, 16]" in text and "lr = 1.0" in text and "early_stopping = 4" in text
+    assert RunConfig.from_toml_text(text) == cfg
+    assert RunConfig.from_toml_text(text, overrides={"epochs": 3}).epochs == 3
+    assert RunConfig(hidden="none").hidden == () == RunConfig(hidden=[]).hidden
+    with pytest.raises(TypeError, match="Invalid epochs: True"):
+        RunConfig(epochs=True)
+    with pytest.raises(ValueError, match="Invalid lr_decay: 1.5"):
+        RunConfig(lr_decay=1.5)
+    with pytest.raises(ValueError, match="early_stopping watches val_loss"):
+        RunConfig(early_stopping=3, val_fraction=0)
+    with pytest.raises(ValueError, match="not valid TOML"):
+        RunConfig.from_toml_text("epochs = = 3")

@@ -10,35 +10,37 @@ from numpynn.cli import UsageError
 
 SUPPRESS = argparse.SUPPRESS
 
-# flag -> (type, metavar, help); the destination is the RunConfig field of the same name
+# flag -> (type, metavar, help); the destination is the RunConfig field of the same name.
+# "{default}" and "{choices}" are filled in from RunConfig and the registries (config.CHOICES).
 FIELD_FLAGS = {
-    "--dataset": (str, "NAME", "digits (default), digits-binary, mnist, fashion-mnist, cifar10"),
+    "--dataset": (str, "NAME", "one of: {choices} (default {default})"),
     "--n-train": (int, "N", "train on a seeded random subset of N training samples"),
     "--val-fraction": (float, "F", "share of the training set held out for validation "
-                                   "(default 0.1; 0: none)"),
-    "--standardize": (str, "HOW", "feature (default), global, mean_image or none; fitted on "
-                                  "the training split"),
-    "--hidden": (str, "W1,W2,...", "hidden layer widths, e.g. 256,128,64 (default 64; none: "
-                                   "a linear model)"),
-    "--activation": (str, "NAME", "relu (default), leaky_relu, sigmoid, tanh, scaled_tanh, "
-                                  "swish, gelu, elu, or linear/none (no activation)"),
-    "--loss": (str, "NAME", "auto (default: cross_entropy, or bce with a sigmoid output for "
-                            "two classes), cross_entropy, hinge, bce, bce_with_logits"),
-    "--init": (str, "NAME", "weight init: he_normal (default), xavier_uniform, xavier_normal, "
-                            "he_uniform, lecun_normal, normal, zeros"),
-    "--optimizer": (str, "NAME", "adam (default), sgd, adamw, rmsprop, adagrad"),
-    "--lr": (float, "LR", "learning rate (default 0.001)"),
-    "--momentum": (float, "M", "momentum for sgd/rmsprop (default 0)"),
-    "--weight-decay": (float, "WD", "the optimizer's weight decay (default: its own; adamw 0.01)"),
-    "--reg": (float, "REG", "L2 strength: ½·reg·Σ‖W‖² added to the loss (default 0)"),
-    "--dropout": (float, "P", "dropout probability after each hidden layer (default 0)"),
-    "--epochs": (int, "N", "total epochs (default 20; with --resume: the new total)"),
-    "--batch-size": (int, "B", "minibatch size (default 32; 1 = sample by sample)"),
+                                   "(default {default}; 0: none)"),
+    "--standardize": (str, "HOW", "one of: {choices}, fitted on the training split "
+                                  "(default {default})"),
+    "--hidden": (str, "W1,W2,...", "hidden layer widths, e.g. 256,128,64 (default {default}; "
+                                   "none: a linear model)"),
+    "--activation": (str, "NAME", "one of: {choices} (default {default}; linear/none: no "
+                                  "activation layer)"),
+    "--loss": (str, "NAME", "one of: {choices} (default {default}: cross_entropy, or bce with "
+                            "a sigmoid output for two classes)"),
+    "--init": (str, "NAME", "weight initialiser, one of: {choices} (default {default})"),
+    "--optimizer": (str, "NAME", "one of: {choices} (default {default})"),
+    "--lr": (float, "LR", "learning rate (default {default})"),
+    "--momentum": (float, "M", "momentum, for optimizers that have one (default {default})"),
+    "--weight-decay": (float, "WD", "the optimizer's own weight decay (default: the "
+                                    "optimizer's, e.g. adamw 0.01, sgd 0)"),
+    "--reg": (float, "REG", "L2 strength: ½·reg·Σ‖W‖² added to the loss (default {default})"),
+    "--dropout": (float, "P", "dropout probability after each hidden layer (default {default})"),
+    "--epochs": (int, "N", "total epochs (default {default}; with --resume: the new total)"),
+    "--batch-size": (int, "B", "minibatch size (default {default}; 1: sample by sample)"),
     "--lr-decay": (float, "GAMMA", "multiply the learning rate by GAMMA after every epoch "
-                                   "(default 1: constant)"),
+                                   "(default {default}: constant)"),
     "--early-stopping": (int, "PATIENCE", "stop after PATIENCE epochs without a better "
-                                          "val_loss; keep the best weights"),
-    "--seed": (int, "S", "seeds the split, initial weights, dropout, shuffling (default 0)"),
+                                          "val_loss; keep the best weights (default: off)"),
+    "--seed": (int, "S", "seeds the split, initial weights, dropout and shuffling "
+                         "(default {default})"),
 }
 RESUMABLE = {"epochs"}  # the only settings --resume takes besides DIR's config.toml
 
@@ -47,10 +49,20 @@ def _dest(flag):
     return flag[2:].replace("-", "_")
 
 
+def _help(flag, template):
+    """Fill a help template with the field's default and its registry's names."""
+    from numpynn.config import CHOICES, RunConfig, format_value
+
+    name = _dest(flag)
+    choices = ", ".join(CHOICES[name]()) if name in CHOICES else ""
+    return template.format(default=format_value(getattr(RunConfig(), name)), choices=choices)
+
+
 def add_arguments(parser):
     model = parser.add_argument_group("run settings (each overrides --config)")
-    for flag, (type_, metavar, help_text) in FIELD_FLAGS.items():
-        model.add_argument(flag, type=type_, metavar=metavar, help=help_text, default=SUPPRESS)
+    for flag, (type_, metavar, template) in FIELD_FLAGS.items():
+        model.add_argument(flag, type=type_, metavar=metavar, help=_help(flag, template),
+                           default=SUPPRESS)
     model.add_argument("--batchnorm", action=argparse.BooleanOptionalAction, default=SUPPRESS,
                        help="batch normalisation before each hidden activation")
     files = parser.add_argument_group("files")
