@@ -16,7 +16,7 @@ __version__ = "0.1.0"
 _SUBMODULES = (
     "functional", "layers", "losses", "init", "sequential", "serialization", "optim",
     "gradcheck", "autograd", "matrix_calculus", "data", "trainer", "callbacks", "plot", "explain", "playground",
-    "fitting", "bench", "threads", "cli",
+    "fitting", "bench", "threads", "config", "models", "run", "cli",
 )
 
 # public name -> the module that defines it
@@ -38,6 +38,8 @@ _EXPORTS = {
     "descent": "playground",
     "fit_points": "fitting",
     "set_threads": "threads",
+    "RunConfig": "config",
+    "mlp": "models",
     **dict.fromkeys(("Tensor", "no_grad"), "autograd"),
     **dict.fromkeys(("DATASETS", "batches"), "data"),
 }
