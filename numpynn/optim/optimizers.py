@@ -383,10 +383,13 @@ class Adam(Optimizer):
         v += np.multiply(np.multiply(g, 1 - beta2, out=tmp), g, out=tmp)
         if self.amsgrad:
             v = np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
+        # PyTorch: p -= lr/bc1 · m / (√v/√bc2 + eps); multiplied through by √bc2 it is the same
+        # update up to rounding with one pass fewer: p -= (lr·√bc2/bc1) · m / (√v + eps·√bc2)
+        sqrt_bc2 = math.sqrt(1 - beta2 ** t)
         denom = np.sqrt(v, out=tmp)
-        denom /= (1 - beta2 ** t) ** 0.5
-        denom += self.eps
-        p -= np.multiply(np.divide(m, denom, out=tmp), self.lr / (1 - beta1 ** t), out=tmp)
+        denom += self.eps * sqrt_bc2
+        p -= np.multiply(np.divide(m, denom, out=tmp), self.lr * sqrt_bc2 / (1 - beta1 ** t),
+                         out=tmp)
 
 
 class AdamW(Adam):
