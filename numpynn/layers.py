@@ -11,6 +11,7 @@ Every layer follows one protocol (CS231n's layer API behind an object):
 
 The math lives in :mod:`numpynn.functional`; a layer only routes arrays to it.
 """
+import math
 import numbers
 
 import numpy as np
@@ -185,7 +186,7 @@ class Linear(Layer):
         self.add_param("b", np.zeros(self.n_out, dtype=self.dtype))
 
     def forward(self, x):
-        n_features = int(np.prod(x.shape[1:])) if x.ndim >= 2 else -1
+        n_features = math.prod(x.shape[1:]) if x.ndim >= 2 else -1
         if n_features != self.n_in:
             raise ValueError(f"{self!r}.forward: x has shape {x.shape}; expected "
                              f"(N, {self.n_in}) or (N, …) with {self.n_in} features per sample")
