@@ -394,6 +394,16 @@ def available_frameworks():
 
 
 # -- the comparison ------------------------------------------------------------------------
+def _setup(settings, log):
+    """What every run shares: settings, log, data source, frameworks, worker env, machine."""
+    settings = settings or BenchSettings()
+    log = log or (lambda line: None)
+    data, note = _data_source(settings)
+    frameworks = settings.frameworks or available_frameworks()
+    env = worker_env(settings.threads, settings.native_kernel)
+    return settings, log, data, note, frameworks, env, _machine(settings, env, log)
+
+
 def run_benchmark(settings=None, log=None):
     """Run the comparison described in the module docstring.
 
@@ -411,12 +421,7 @@ def run_benchmark(settings=None, log=None):
         ``startup``, ``trials`` (every worker's raw result), ``summary`` (one row per
         configuration and framework) and ``ratios`` (one row per configuration).
     """
-    settings = settings or BenchSettings()
-    log = log or (lambda line: None)
-    data, note = _data_source(settings)
-    frameworks = settings.frameworks or available_frameworks()
-    env = worker_env(settings.threads, settings.native_kernel)
-    machine = _machine(settings, env, log)
+    settings, log, data, note, frameworks, env, machine = _setup(settings, log)
     trials = []
     for repeat in range(settings.repeats):
         for name in settings.configs:
@@ -543,12 +548,7 @@ def run_scaling(settings=None, batch_sizes=BATCH_SWEEP, widths=WIDTH_SWEEP, log=
         ``batch_size``, ``hidden``, ``n_train``, ``samples_per_s``, ``gflops``,
         ``peak_fraction`` and, on numpynn's rows, ``speed`` (torch time / numpynn time).
     """
-    settings = settings or BenchSettings()
-    log = log or (lambda line: None)
-    data, note = _data_source(settings)
-    frameworks = settings.frameworks or available_frameworks()
-    env = worker_env(settings.threads, settings.native_kernel)
-    machine = _machine(settings, env, log)
+    settings, log, data, note, frameworks, env, machine = _setup(settings, log)
     rows = []
     for sweep, batch, hidden in scaling_points(batch_sizes, widths):
         n_train = scaling_samples(batch, hidden, settings.n_train or 60000)

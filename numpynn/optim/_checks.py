@@ -74,3 +74,13 @@ def _check_params(params, where):
                              f"params[{owners[id(p)]!r}]; it would be updated twice per step")
         owners[id(p)] = key
     return dict(params)
+
+
+def set_hyper(obj, hyper, where):
+    """Convert each ``hyper[name]`` with ``obj.hyper[name]`` and set it on ``obj``; a bad value
+    raises its converter's error prefixed with ``where`` and the name."""
+    for name, convert in obj.hyper.items():
+        try:
+            setattr(obj, name, convert(hyper[name]))
+        except (TypeError, ValueError) as err:
+            raise type(err)(f"{where}: {name}: {err}") from None

@@ -5,7 +5,7 @@ import numpy as np
 
 from numpynn._validation import check_positive, check_same_shape
 from numpynn.optim._checks import (_check_nonnegative, _check_params, _count, _flag, _key_mismatch,
-                                   _pair, _plain, _real)
+                                   _pair, _plain, _real, set_hyper)
 
 # buffers that are never negative: flushing them needs no abs()
 _NONNEGATIVE = frozenset({"exp_avg_sq", "max_exp_avg_sq", "square_avg"})
@@ -72,11 +72,7 @@ class Optimizer:
         self.params = _check_params(params, where)
         check_positive(lr, "learning rate", allow_zero=True, where=where)
         self.lr = float(lr)
-        for name, convert in self.hyper.items():
-            try:
-                setattr(self, name, convert(hyper[name]))
-            except (TypeError, ValueError) as err:
-                raise type(err)(f"{where}: {name}: {err}") from None
+        set_hyper(self, hyper, where)
         self._validate()
         self.step_count = 0
         self._allocate()

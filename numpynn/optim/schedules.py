@@ -2,7 +2,7 @@
 import math
 
 from numpynn._validation import check_positive, choose
-from numpynn.optim._checks import _count, _key_mismatch, _plain, _real
+from numpynn.optim._checks import _count, _key_mismatch, _plain, _real, set_hyper
 from numpynn.optim.optimizers import Optimizer
 
 
@@ -34,11 +34,7 @@ class LRScheduler:
             raise TypeError(f"{where}: optimizer must be a numpynn.optim optimizer; got "
                             f"{type(optimizer).__name__}\nhelp: build one from OPTIMIZERS")
         self.optimizer, self.base_lr, self.last_epoch = optimizer, optimizer.lr, 0
-        for name, convert in self.hyper.items():
-            try:
-                setattr(self, name, convert(hyper[name]))
-            except (TypeError, ValueError) as err:
-                raise type(err)(f"{where}: {name}: {err}") from None
+        set_hyper(self, hyper, where)
         self._validate()
         self.optimizer.lr = self.last_lr = self._initial_lr()
 
