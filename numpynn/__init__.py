@@ -15,8 +15,9 @@ __version__ = "0.1.0"
 
 _SUBMODULES = (
     "functional", "layers", "losses", "init", "sequential", "serialization", "optim",
-    "gradcheck", "autograd", "matrix_calculus", "data", "trainer", "callbacks", "plot", "explain", "playground",
-    "fitting", "bench", "threads", "config", "models", "run", "cli",
+    "gradcheck", "autograd", "matrix_calculus", "data", "trainer", "history", "checkpoint",
+    "callbacks", "plot", "explain", "playground", "fitting", "bench", "threads", "config",
+    "models", "run", "cli",
 )
 
 # public name -> the module that defines it
@@ -32,7 +33,8 @@ _EXPORTS = {
          "StepLR", "CosineWarmupLR", "ReduceLROnPlateau", "SCHEDULES", "clip_grad_norm"), "optim"),
     "Sequential": "sequential",
     "save": "serialization", "load": "serialization",
-    **dict.fromkeys(("Trainer", "History", "TrainingDiverged"), "trainer"),
+    **dict.fromkeys(("Trainer", "TrainingDiverged"), "trainer"),
+    "History": "history",
     **dict.fromkeys(("Callback", "EarlyStopping", "Checkpoint", "LRSchedulerCallback",
                      "ProgressLogger"), "callbacks"),
     "descent": "playground",

@@ -23,18 +23,10 @@ import numpy as np
 
 from numpynn._validation import as_generator, check_array, check_labels, check_positive
 from numpynn.callbacks import Callback, LRSchedulerCallback, make_progress
+from numpynn.checkpoint import keyed, read_checkpoint, write_checkpoint
+from numpynn.history import History
 from numpynn.losses import l2_penalty
 from numpynn.optim import clip_grad_norm
-from numpynn.serialization import (
-    ModelFileError,
-    from_arrays,
-    read_npz,
-    to_arrays,
-    write_npz,
-)
-
-CHECKPOINT_FORMAT, CHECKPOINT_VERSION = "numpynn.checkpoint", 1
-
 
 class TrainingDiverged(FloatingPointError):
     """The loss (or the weights) became NaN or inf; the message names the epoch and step."""
@@ -92,46 +84,6 @@ def _loss_kernel(loss_fn):
     if kernel is None:
         return loss_fn
     return functools.partial(kernel, **loss_fn.config())
-
-
-class History:
-    """What ``fit`` recorded (Keras's ``History``).
-
-    Attributes
-    ----------
-    history : dict of str -> list of float
-        Per-epoch values: ``"loss"`` and, unless the task is regression, ``"acc"``; with
-        validation data ``"val_loss"`` and ``"val_acc"``; and ``"lr"``, the rate used in
-        that epoch.
-    epoch : list of int
-        The epochs recorded, counted from 0.
-    iteration_loss : list of float
-        The loss of every optimizer step, in order.
-    """
-
-    def __init__(self):
-        self.history, self.epoch, self.iteration_loss = {}, [], []
-
-    def append(self, epoch, logs):
-        self.epoch.append(epoch)
-        for key, value in logs.items():
-            self.history.setdefault(key, []).append(value)
-
-    def state(self, arrays):
-        """JSON metadata; the iteration losses go into ``arrays`` (exact float64)."""
-        arrays["history/iteration_loss"] = np.asarray(self.iteration_loss, dtype=np.float64)
-        return {"history": self.history, "epoch": self.epoch}
-
-    @classmethod
-    def from_state(cls, meta, arrays):
-        history = cls()
-        history.history = {k: list(v) for k, v in meta["history"].items()}
-        history.epoch = list(meta["epoch"])
-        history.iteration_loss = arrays["history/iteration_loss"].tolist()
-        return history
-
-    def __repr__(self):
-        return f"History(epochs={len(self.epoch)}, keys={list(self.history)})"
 
 
 class Trainer:
@@ -370,17 +322,10 @@ class Trainer:
 
         Holds: parameters and buffers, optimizer state, the state of the running callbacks
         (schedule, early stopping, checkpoint bests), the epoch, the history, the trainer's
-        and the layers' random-generator states.
+        and the layers' random-generator states (see :mod:`numpynn.checkpoint`).
         """
-        spec, model_arrays = to_arrays(self.model)
-        arrays = {f"model/{name}": a for name, a in model_arrays.items()}
-        meta = {"format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION, "model": spec,
-                "epoch": self.epoch, "history": self.history.state(arrays),
-                "rng": self.rng.bit_generator.state, "layer_rngs": self.model.rng_states(),
-                "optimizer": _pack("optimizer", self.optimizer.state_dict(), arrays),
-                "callbacks": {key: _pack(f"callbacks/{key}", cb.state_dict(), arrays)
-                              for key, cb in _keyed(self._active)}}
-        write_npz(path, arrays, meta)
+        write_checkpoint(path, self.model, self.optimizer, self.epoch, self.history, self.rng,
+                         self._active)
 
     def load_checkpoint(self, path):
         """Restore a :meth:`save_checkpoint` file into this trainer, its model and optimizer.
@@ -389,19 +334,11 @@ class Trainer:
         schedule and callbacks), load, then ``fit(..., epochs=total)``: the result is
         bit-identical to an uninterrupted run. Returns self.
         """
-        arrays, meta = read_npz(path)
-        if meta.get("format") != CHECKPOINT_FORMAT or meta.get("version") != CHECKPOINT_VERSION:
-            raise ModelFileError(f"{path}: not a numpynn training checkpoint (format "
-                                 f"{meta.get('format')!r})\nhelp: model files load with "
-                                 "numpynn.load")
-        self._load_model(meta["model"], _unprefix("model/", arrays), path)
-        self.model.set_rng_states(meta["layer_rngs"])
-        self.optimizer.load_state_dict(_unpack("optimizer", meta["optimizer"], arrays))
-        self.rng.bit_generator.state = meta["rng"]
-        self.history = History.from_state(meta["history"], arrays)
-        self.epoch = int(meta["epoch"])
-        self._pending_states = {key: _unpack(f"callbacks/{key}", packed, arrays)
-                                for key, packed in meta["callbacks"].items()}
+        state = read_checkpoint(path, self.model)   # restores the model's arrays in place
+        self.optimizer.load_state_dict(state.optimizer)
+        self.rng.bit_generator.state = state.rng
+        self.history, self.epoch = state.history, state.epoch
+        self._pending_states = state.callbacks
         self._restore_callbacks(self.callbacks)
         return self
 
@@ -412,18 +349,8 @@ class Trainer:
             "gradients with clip_norm=..., or standardise the inputs; checkpoints already "
             "written are kept")
 
-    def _load_model(self, spec, arrays, path):
-        if spec != to_arrays(self.model)[0]:
-            raise ModelFileError(f"{path}: the checkpoint's architecture differs from the "
-                                 "trainer's model\nhelp: build the model with the run's settings")
-        loaded = from_arrays(spec, arrays, source=str(path))  # validates names, shapes, dtypes
-        for table in ("params", "buffers"):
-            targets = getattr(self.model, table)()
-            for name, value in getattr(loaded, table)().items():
-                np.copyto(targets[name], value)   # in place: the optimizer holds these arrays
-
     def _restore_callbacks(self, callbacks):
-        for key, cb in _keyed(callbacks):
+        for key, cb in keyed(callbacks):
             if key in self._pending_states:
                 cb.load_state_dict(self._pending_states.pop(key))
 
@@ -534,37 +461,3 @@ def _eval_mode(model):
         yield model
     finally:
         model.train(was_training)
-
-
-def _keyed(callbacks):
-    """``(key, callback)`` pairs; the key is the class name, ``Name#k`` for its k-th repeat."""
-    seen = {}
-    for cb in callbacks:
-        name = type(cb).__name__
-        seen[name] = seen.get(name, 0) + 1
-        yield (name if seen[name] == 1 else f"{name}#{seen[name] - 1}"), cb
-
-
-def _pack(prefix, state, arrays):
-    """Split a state dict: ndarrays and NumPy scalars into ``arrays`` (exact, dtype kept),
-    Python values into the returned JSON part."""
-    values, stored = {}, []
-    for key, value in state.items():
-        if isinstance(value, (np.ndarray, np.generic)):
-            arrays[f"{prefix}/{key}"] = np.asarray(value)
-            stored.append([key, isinstance(value, np.generic)])
-        else:
-            values[key] = value
-    return {"values": values, "arrays": stored}
-
-
-def _unpack(prefix, packed, arrays):
-    state = dict(packed["values"])
-    for key, is_scalar in packed["arrays"]:
-        value = arrays[f"{prefix}/{key}"]
-        state[key] = value[()] if is_scalar else value  # 0-d array -> NumPy scalar
-    return state
-
-
-def _unprefix(prefix, arrays):
-    return {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
