@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from numpynn.optim import optimizers
 from numpynn.optim import (OPTIMIZERS, SCHEDULES, SGD, Adam, AdamW, CosineWarmupLR,
                            ExponentialLR, ReduceLROnPlateau, RMSProp, RMSprop, StepLR,
                            clip_grad_norm)
@@ -522,3 +523,48 @@ def test_clip_grad_norm_float32_and_lists():
         clip_grad_norm(g, -1)
     with pytest.raises(TypeError, match=r"grads\[0\] must be a numpy array"):
         clip_grad_norm([[3.0, 4.0]], 1.0)
+
+
+# -- block-by-block updates ---------------------------------------------------------------
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_blocked_update_is_bit_identical_to_whole_array_update(name, monkeypatch):
+    """A (300, 300) float32 parameter spans two 256 KiB blocks; the result must not change."""
+    rng = np.random.default_rng(5)
+    start = rng.normal(size=(300, 300)).astype(np.float32)
+    grads = [rng.normal(size=(300, 300)).astype(np.float32) for _ in range(5)]
+    kwargs = {"momentum": 0.9} if name in ("sgd", "rmsprop") else {}
+    results = []
+    for block_bytes in (256 * 1024, 2**40):
+        monkeypatch.setattr(optimizers, "BLOCK_BYTES", block_bytes)
+        params = {"W": start.copy()}
+        opt = OPTIMIZERS[name](params, lr=1e-2, **kwargs)
+        assert len(opt._blocks["W"]) == (2 if block_bytes == 256 * 1024 else 1)
+        for g in grads:
+            opt.step({"W": g})
+        results.append(params["W"])
+    np.testing.assert_array_equal(results[0], results[1])
+
+
+def test_blocked_adam_matches_torch_on_a_large_float64_parameter():
+    rng = np.random.default_rng(6)
+    W = rng.normal(size=(200, 500))                       # 100,000 float64: four blocks
+    grads = [rng.normal(size=W.shape) for _ in range(20)]
+    params = {"W": W.copy()}
+    opt = OPTIMIZERS["adam"](params, lr=1e-2, weight_decay=0.1)
+    assert len(opt._blocks["W"]) == 4
+    tW = torch.tensor(W, requires_grad=True)
+    topt = torch.optim.Adam([tW], lr=1e-2, weight_decay=0.1)
+    for g in grads:
+        opt.step({"W": g})
+        tW.grad = torch.tensor(g)
+        topt.step()
+    np.testing.assert_allclose(params["W"], tW.detach().numpy(), rtol=1e-10, atol=1e-10)
+
+
+def test_non_contiguous_parameter_is_updated_in_place():
+    base = np.zeros((400, 400), dtype=np.float32)
+    params = {"W": base[:, ::2]}                          # a strided view, larger than a block
+    opt = OPTIMIZERS["sgd"](params, lr=0.5)
+    opt.step({"W": np.ones((400, 200), dtype=np.float32)})
+    np.testing.assert_array_equal(base[:, ::2], -0.5)
+    np.testing.assert_array_equal(base[:, 1::2], 0.0)
