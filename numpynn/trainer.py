@@ -370,6 +370,7 @@ class _Loop:
             trainer.clip_norm
         self.count, self.threshold = CORRECT[trainer.task], trainer._threshold
         self.params, self.grads = trainer.model.params(), trainer.model.grads()
+        self.optimizer.check_grads(self.grads)  # once: the loop steps with step_trusted
         self.weights = _weights(self.params)   # what the L2 penalty sees
 
     def run(self, epoch):
@@ -413,7 +414,7 @@ class _Loop:
                 self.grads[name] += grad
         if self.clip_norm is not None:
             clip_grad_norm(self.grads, self.clip_norm)
-        self.optimizer.step(self.grads)
+        self.optimizer.step_trusted(self.grads)
         return loss, correct
 
     def _check_weights(self, epoch, steps):

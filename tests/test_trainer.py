@@ -426,8 +426,8 @@ class PoisonSGD(SGD):
 
     at = 10
 
-    def step(self, grads):
-        super().step(grads)
+    def step_trusted(self, grads):   # what the Trainer calls every step
+        super().step_trusted(grads)
         if self.step_count == self.at:
             self.params["0.W"][0, 0] = np.nan
 

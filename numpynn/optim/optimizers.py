@@ -152,7 +152,8 @@ class Optimizer:
                 (_floor_subnormals if name in _FLOORED else _flush_subnormals, name, tiny,
                  name not in _NONNEGATIVE) for name in names)
 
-    def _check_grads(self, grads):
+    def check_grads(self, grads):
+        """Return ``grads`` if it fits ``params`` (same keys, shapes and dtypes), else raise."""
         where = f"{type(self).__name__}.step"
         if not isinstance(grads, dict):
             raise TypeError(f"{where}: grads must be a dict of name -> ndarray; got "
@@ -190,7 +191,11 @@ class Optimizer:
         grads : dict of str -> ndarray
             ``grads[key]`` has the shape and dtype of ``params[key]``; it is only read.
         """
-        grads = self._check_grads(grads)
+        self.step_trusted(self.check_grads(grads))
+
+    def step_trusted(self, grads):
+        """:meth:`step` without checking ``grads``, for a caller that checked it once with
+        :meth:`check_grads` (the Trainer, once per ``fit``)."""
         self.step_count += 1
         for key, blocks in self._blocks.items():
             g = _flat(grads[key]) if len(blocks) > 1 else grads[key]  # read only: a copy is fine
