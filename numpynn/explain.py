@@ -30,7 +30,6 @@ from pathlib import Path
 
 import numpy as np
 
-from numpynn import functional as F
 from numpynn._validation import check_array, check_positive, choose
 from numpynn.layers import ACTIVATION_LAYERS, Activation, Linear
 from numpynn.losses import MSE
