@@ -57,7 +57,7 @@ def linear_backward(dout, cache, need_dx=True, out=None):
     x, W = cache
     dW_out, db_out = out if out is not None else (None, None)
     dW = np.matmul(x.reshape(x.shape[0], -1).T, dout, out=dW_out)  # (D, N) @ (N, M) -> (D, M)
-    db = np.sum(dout, axis=0, out=db_out)                           # (M,)
+    db = np.add.reduce(dout, axis=0, out=db_out)                    # (M,)
     dx = (dout @ W.T).reshape(x.shape) if need_dx else None         # (N, M) @ (M, D) -> x's shape
     return dx, dW, db
 
@@ -344,6 +344,22 @@ def layernorm_backward(dout, cache):
 # --- Softmax --------------------------------------------------------------------------------------
 
 
+def _max_keepdims(x, axis=-1):
+    """``x.max(axis, keepdims=True)``, fast for the short rows of class scores.
+
+    NumPy reduces a short contiguous row one call at a time (about 0.1 µs a row for 10
+    classes); for a 2-D ``x`` with at most 32 columns the maximum is taken down the columns of
+    the transposed copy instead, vectorised across the rows (10x faster at N = 1024, C = 10).
+
+    >>> _max_keepdims(np.array([[1.0, 3.0], [4.0, 2.0]]))
+    array([[3.],
+           [4.]])
+    """
+    if x.ndim == 2 and axis in (-1, 1) and x.shape[1] <= 32:
+        return np.ascontiguousarray(x.T).max(axis=0)[:, None]  # (C, N) -> (N,) -> (N, 1)
+    return x.max(axis=axis, keepdims=True)
+
+
 @underflow_to_zero
 def softmax(x, axis=-1):
     """softmax(x)_i = e^(x_i − max x) / Σ_j e^(x_j − max x): the shift makes overflow impossible.
@@ -351,7 +367,7 @@ def softmax(x, axis=-1):
     >>> softmax(np.array([[1e4, 0.0, -1e4]]))
     array([[1., 0., 0.]])
     """
-    z = x - x.max(axis=axis, keepdims=True)  # x's shape, every entry <= 0
+    z = x - _max_keepdims(x, axis)           # x's shape, every entry <= 0
     np.exp(z, out=z)
     z /= z.sum(axis=axis, keepdims=True)     # / (..., 1, ...)
     return z
@@ -360,8 +376,8 @@ def softmax(x, axis=-1):
 @underflow_to_zero
 def log_softmax(x, axis=-1):
     """log softmax(x) = (x − m) − log Σ_j e^(x_j − m), m = max x (log-sum-exp; never log(0))."""
-    z = x - x.max(axis=axis, keepdims=True)                 # x's shape, max entry 0
-    z -= np.log(np.exp(z).sum(axis=axis, keepdims=True))      # the sum is >= 1
+    z = x - _max_keepdims(x, axis)                          # x's shape, max entry 0
+    z -= np.log(np.exp(z).sum(axis=axis, keepdims=True))    # the sum is >= 1
     return z
 
 
@@ -388,11 +404,13 @@ def softmax_cross_entropy(scores, labels):
     """
     n = scores.shape[0]
     rows = np.arange(n)
-    logp = log_softmax(scores)                   # (N, C)
-    loss = -logp[rows, labels].mean()
-    dscores = np.exp(logp, out=logp)               # softmax, (N, C)
-    dscores[rows, labels] -= 1
-    dscores /= n
+    z = scores - _max_keepdims(scores)           # (N, C), each row's max 0
+    dscores = np.exp(z)                          # e^z, (N, C)
+    sums = np.add.reduce(dscores, axis=1)        # Σ_j e^z_j >= 1, (N,)
+    # log softmax(s)[y] = z_y − log Σ_j e^z_j
+    loss = (np.add.reduce(np.log(sums)) - np.add.reduce(z[rows, labels])) / n
+    dscores /= (sums * n)[:, None]               # softmax / N
+    dscores[rows, labels] -= 1 / n
     return float(loss), dscores
 
 

@@ -14,6 +14,11 @@ class Sequential:
     passes in reverse and returns dL/dx. Parameters are exposed as flat dicts with stable names
     ``"<index>.<name>"`` (``"0.W"``, ``"0.b"``, ``"2.gamma"``, …) holding the layers' very arrays.
 
+    On construction the layers' parameters, and their gradients, move into one flat buffer each
+    (values unchanged; every layer keeps views of its part), so an optimizer updates them all as
+    one vector. Build optimizers from ``model.params()`` once the model exists: one built on a
+    layer's arrays before would keep updating the old ones.
+
     Parameters
     ----------
     *layers : Layer
@@ -37,6 +42,8 @@ class Sequential:
                 raise TypeError(f"Sequential: layer {i} must be a numpynn Layer; "
                                 f"got {type(layer).__name__}")
         self.layers = list(layers)
+        for table in ("params", "grads"):
+            _pack(self.layers, table)
 
     # -- the two passes ---------------------------------------------------------------------
     def forward(self, x):
@@ -127,7 +134,7 @@ class Sequential:
         model = copy.deepcopy(self)
         for layer in model.layers:
             layer.astype(dtype)
-        return model
+        return Sequential(model.layers)   # packed again in the new dtype
 
     def explain(self, x, y, loss_fn, lr, **kwargs):
         """Worked solution for one input: see :func:`numpynn.explain.explain`."""
@@ -182,3 +189,26 @@ class Sequential:
     def _guess_input_shape(self):
         first = next((layer for layer in self.layers if hasattr(layer, "n_in")), None)
         return (first.n_in,) if first is not None else None
+
+
+def _pack(layers, table):
+    """Move every array of the layers' ``table`` ("params" or "grads") into one flat buffer,
+    in order, each layer keeping a view of its part (values unchanged).
+
+    An optimizer built on ``model.params()`` then updates all parameters as one vector, in a
+    few NumPy calls whatever their number (see ``numpynn.optim``). Nothing moves unless every
+    array owns its memory (arrays already packed by another model, e.g. shared layers, stay
+    where they are), appears once and all share one dtype.
+    """
+    entries = [(layer, key, a) for layer in layers for key, a in getattr(layer, table).items()]
+    arrays = [a for _, _, a in entries]
+    if (len(arrays) < 2 or any(a.base is not None for a in arrays)
+            or len({id(a) for a in arrays}) < len(arrays) or len({a.dtype for a in arrays}) > 1):
+        return
+    flat = np.empty(sum(a.size for a in arrays), dtype=arrays[0].dtype)
+    start = 0
+    for layer, key, a in entries:
+        view = flat[start:start + a.size].reshape(a.shape)
+        view[...] = a
+        getattr(layer, table)[key] = view
+        start += a.size

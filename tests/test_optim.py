@@ -538,7 +538,7 @@ def test_blocked_update_is_bit_identical_to_whole_array_update(name, monkeypatch
         monkeypatch.setattr(optimizers, "BLOCK_BYTES", block_bytes)
         params = {"W": start.copy()}
         opt = OPTIMIZERS[name](params, lr=1e-2, **kwargs)
-        assert len(opt._blocks["W"]) == (2 if block_bytes == 256 * 1024 else 1)
+        assert len(opt._segments[0].blocks) == (2 if block_bytes == 256 * 1024 else 1)
         for g in grads:
             opt.step({"W": g})
         results.append(params["W"])
@@ -551,7 +551,7 @@ def test_blocked_adam_matches_torch_on_a_large_float64_parameter():
     grads = [rng.normal(size=W.shape) for _ in range(20)]
     params = {"W": W.copy()}
     opt = OPTIMIZERS["adam"](params, lr=1e-2, weight_decay=0.1)
-    assert len(opt._blocks["W"]) == 4
+    assert len(opt._segments[0].blocks) == 4
     tW = torch.tensor(W, requires_grad=True)
     topt = torch.optim.Adam([tW], lr=1e-2, weight_decay=0.1)
     for g in grads:

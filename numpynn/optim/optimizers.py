@@ -41,6 +41,28 @@ def _flat(a):
     return a.reshape(-1)
 
 
+def _address(a):
+    return a.__array_interface__["data"][0]
+
+
+def packed_vector(arrays):
+    """The 1-D array that ``arrays`` tile exactly, one after another in order, or None.
+
+    ``Sequential`` packs its layers' parameters (and gradients) into one buffer and hands
+    out views of it; an optimizer then updates the whole buffer as one vector, in a few
+    NumPy calls whatever the number of arrays.
+    """
+    base = arrays[0].base
+    if base is None or base.ndim != 1 or not base.flags.c_contiguous:
+        return None
+    address = _address(base)
+    for a in arrays:
+        if a.base is not base or not a.flags.c_contiguous or _address(a) != address:
+            return None
+        address += a.nbytes
+    return base if address == _address(base) + base.nbytes else None
+
+
 def _block_size(p):
     """Elements per block: BLOCK_BYTES worth, or the whole array when it is small or not
     contiguous (a non-contiguous parameter cannot be split into views of a flat array)."""
@@ -62,6 +84,32 @@ def _blocks(p, state, scratch, size):
         blocks.append((span, flat_p[span], {name: buf[span] for name, buf in flat_state.items()},
                        {name: buf[:n] for name, buf in scratch.items()}))
     return blocks
+
+
+class _Segment:
+    """Parameters updated as one array: a single parameter, or all of them when they are
+    packed in one vector (see :func:`packed_vector`). Holds the blocks of that array and finds
+    the matching gradient array in a ``grads`` dict."""
+
+    def __init__(self, keys, vector, state, scratch):
+        self.keys, self.size = keys, vector.size
+        self.blocks = _blocks(vector, state, scratch, _block_size(vector))
+        self._grads, self._grad_vector, self._gathered = (), None, None
+
+    def gradient(self, grads):
+        """The gradient of the segment's array: ``grads[key]`` for one key; for packed keys the
+        vector the gradients tile (checked once per set of arrays), else their concatenation."""
+        if len(self.keys) == 1:
+            g = grads[self.keys[0]]
+            return _flat(g) if len(self.blocks) > 1 else g   # read only: a copy is fine
+        arrays = [grads[key] for key in self.keys]
+        if any(a is not b for a, b in zip(arrays, self._grads)) or not self._grads:
+            self._grads, self._grad_vector = arrays, packed_vector(arrays)  # keeps ids unique
+        if self._grad_vector is not None:
+            return self._grad_vector
+        if self._gathered is None:
+            self._gathered = np.empty(self.size, dtype=arrays[0].dtype)
+        return np.concatenate([_flat(a) for a in arrays], out=self._gathered)
 
 
 # ---------------------------------------------------------------------------- the protocol
@@ -133,24 +181,37 @@ class Optimizer:
 
     # -- the protocol ------------------------------------------------------------------------
     def _allocate(self):
-        """Preallocate state, the blocks (views of a parameter, its state and block-sized
-        scratch ``tmp``, ``grad``, ``mask``) and the flush plan per key."""
+        """Preallocate state and the segments: the arrays updated as one (all parameters when
+        they are packed, else each one), cut into blocks with block-sized scratch (``tmp``,
+        ``grad``, ``mask``), and the flush plan of their dtype."""
+        self.state, self._segments, self._flush = {}, [], {}
+        arrays = list(self.params.values())
+        vector = packed_vector(arrays)
+        if vector is None:
+            for key, p in self.params.items():
+                self.state[key] = self._init_state(p)
+                self._add_segment((key,), p, self.state[key])
+        else:   # one vector: state buffers are vectors too, each key viewing its part
+            state, start = self._init_state(vector), 0
+            for key, p in self.params.items():
+                self.state[key] = {name: buf[start:start + p.size].reshape(p.shape)
+                                   for name, buf in state.items()}
+                start += p.size
+            self._add_segment(tuple(self.params), vector, state)
+
+    def _add_segment(self, keys, vector, state):
         coupled = getattr(self, "weight_decay", 0) != 0 and not self.decoupled_weight_decay
-        self.state, self._blocks, self._flush = {}, {}, {}
-        for key, p in self.params.items():
-            self.state[key] = self._init_state(p)
-            names = self._flush_names(p.dtype)
-            size = _block_size(p)
-            scratch = {"tmp": np.empty(size, dtype=p.dtype)}
-            if coupled:
-                scratch["grad"] = np.empty(size, dtype=p.dtype)
-            if set(names) - _FLOORED:
-                scratch["mask"] = np.empty(size, dtype=bool)
-            self._blocks[key] = _blocks(p, self.state[key], scratch, size)
-            tiny = np.finfo(p.dtype).tiny   # a scalar of p's dtype: no upcast
-            self._flush[key] = tuple(
-                (_floor_subnormals if name in _FLOORED else _flush_subnormals, name, tiny,
-                 name not in _NONNEGATIVE) for name in names)
+        names, size = self._flush_names(vector.dtype), _block_size(vector)
+        scratch = {"tmp": np.empty(size, dtype=vector.dtype)}
+        if coupled:
+            scratch["grad"] = np.empty(size, dtype=vector.dtype)
+        if set(names) - _FLOORED:
+            scratch["mask"] = np.empty(size, dtype=bool)
+        self._segments.append(_Segment(keys, vector, state, scratch))
+        tiny = np.finfo(vector.dtype).tiny   # a scalar of the dtype: no upcast
+        self._flush[keys] = tuple(
+            (_floor_subnormals if name in _FLOORED else _flush_subnormals, name, tiny,
+             name not in _NONNEGATIVE) for name in names)
 
     def check_grads(self, grads):
         """Return ``grads`` if it fits ``params`` (same keys, shapes and dtypes), else raise."""
@@ -197,11 +258,11 @@ class Optimizer:
         """:meth:`step` without checking ``grads``, for a caller that checked it once with
         :meth:`check_grads` (the Trainer, once per ``fit``)."""
         self.step_count += 1
-        for key, blocks in self._blocks.items():
-            g = _flat(grads[key]) if len(blocks) > 1 else grads[key]  # read only: a copy is fine
-            for span, p, state, scratch in blocks:
+        for segment in self._segments:
+            g, flushes = segment.gradient(grads), self._flush[segment.keys]
+            for span, p, state, scratch in segment.blocks:
                 self._update(p, g[span], state, scratch)
-                for flush, name, tiny, signed in self._flush[key]:
+                for flush, name, tiny, signed in flushes:
                     flush(state[name], tiny, signed, scratch.get("mask"), scratch["tmp"])
 
     def state_dict(self):
