@@ -93,3 +93,66 @@ def test_dropout_rng_states_round_trip():
     first = model.forward(x)
     model.set_rng_states(states)
     np.testing.assert_array_equal(model.forward(x), first)
+
+
+# -- packed parameters ---------------------------------------------------------------------
+def _packed_vector(arrays):
+    base = arrays[0].base
+    return base if all(a.base is base for a in arrays) and base.size == sum(
+        a.size for a in arrays) else None
+
+
+def test_parameters_and_gradients_are_packed_in_order_values_unchanged():
+    layers = [nn.Linear(6, 5, rng=0), nn.ReLU(), nn.Linear(5, 4, rng=1)]
+    before = [a.copy() for layer in layers for a in layer.params.values()]
+    model = nn.Sequential(layers)
+    for table in (model.params(), model.grads()):
+        flat = _packed_vector(list(table.values()))
+        assert flat is not None and flat.ndim == 1
+        np.testing.assert_array_equal(flat, np.concatenate([a.ravel() for a in table.values()]))
+    for value, old in zip(model.params().values(), before):
+        np.testing.assert_array_equal(value, old)
+    assert model.params()["0.W"] is layers[0].W         # the layer holds the view itself
+    segment, = nn.optim.SGD(model.params())._segments     # the optimizer sees one vector
+    assert segment.gradient(model.grads()) is _packed_vector(list(model.grads().values()))
+    layers[0].W = np.ones((6, 5))                         # assignment writes into the buffer
+    assert _packed_vector(list(model.params().values()))[:30].sum() == 30
+
+
+def test_packed_model_trains_bit_identically_to_unpacked_arrays():
+    """The optimizer's one-vector update of a packed model equals per-array updates."""
+    model = mlp()
+    unpacked = {k: v.copy() for k, v in model.params().items()}   # separate arrays
+    assert len(nn.optim.Adam(model.params())._segments) == 1
+    assert len(nn.optim.Adam(unpacked)._segments) == len(unpacked)
+    rng = np.random.default_rng(0)
+    for name in ("sgd", "adam"):
+        packed_params = model.astype(np.float32).params()
+        loose = {k: v.copy() for k, v in packed_params.items()}
+        opts = [nn.optim.OPTIMIZERS[name](p, lr=0.1) for p in (packed_params, loose)]
+        for _ in range(3):
+            grads = {k: rng.normal(size=v.shape).astype(np.float32) for k, v in loose.items()}
+            for opt in opts:
+                opt.step(grads)                           # loose grads: gathered into one vector
+        for key in loose:
+            np.testing.assert_array_equal(packed_params[key], loose[key])
+            for buf in opts[0].state[key]:
+                np.testing.assert_array_equal(opts[0].state[key][buf], opts[1].state[key][buf])
+
+
+def test_slicing_a_model_does_not_move_its_parameters():
+    model = mlp()
+    opt = nn.optim.SGD(model.params(), lr=1.0)
+    head = model[2:]                                      # shares layers 2-4
+    assert head[0].W is model[2].W
+    before = model[4].b.copy()
+    model.forward(np.ones((2, 6), dtype=np.float32))
+    model.backward(np.ones((2, 3), dtype=np.float32))
+    opt.step(model.grads())
+    np.testing.assert_array_equal(head[2].b, before - 2.0)   # db = column sums of ones
+
+
+def test_astype_packs_the_converted_copy():
+    copy64 = mlp().astype(np.float64)
+    flat = _packed_vector(list(copy64.params().values()))
+    assert flat is not None and flat.dtype == np.float64
