@@ -16,7 +16,8 @@ import torch
 
 from numpynn import bench
 from numpynn.cli import main
-from numpynn.commands.bench import RATIO_COLUMNS, SUMMARY_COLUMNS
+from numpynn.bench.handloop import HandLoop
+from numpynn.commands.bench import RATIO_COLUMNS, SUMMARY_COLUMNS, _filled, render
 from numpynn.models import mlp
 from numpynn.threads import get_threads, set_threads, thread_env, threads
 
@@ -53,8 +54,8 @@ def test_smoke_prints_every_column_for_both_frameworks(smoke):
     for header, _, _ in SUMMARY_COLUMNS + RATIO_COLUMNS:
         assert header in out
     rows = [line.split() for line in out.splitlines()]
-    assert {row[1] for row in rows if row[:1] == ["sgd-64"] and len(row) > 2} >= {"numpynn",
-                                                                                  "torch"}
+    assert {row[1] for row in rows if row[:1] == ["sgd-64"] and len(row) > 2} >= {
+        "numpynn", "numpy", "torch"}
     assert "synthetic" in out.splitlines()[0]          # the data are labelled
     for what in bench.STARTUP_SNIPPETS:
         assert what in out
@@ -64,7 +65,7 @@ def test_smoke_json_has_the_expected_keys(smoke):
     _, _, _, results = smoke
     assert set(results) >= {"data", "settings", "frameworks", "machine", "startup", "trials",
                             "summary", "ratios"}
-    assert results["frameworks"] == ["numpynn", "torch"]
+    assert results["frameworks"] == ["numpynn", "numpy", "torch"]
     assert results["data"]["source"] == "synthetic"
     assert results["machine"]["matmul_peak_gflops"] > 0
     assert {row["config"] for row in results["summary"]} == {"sgd-64", "adam-256"}
@@ -77,14 +78,14 @@ def test_smoke_json_has_the_expected_keys(smoke):
 def test_smoke_trials_alternate_and_train_the_same_model(smoke):
     _, _, _, results = smoke
     trials = results["trials"]
-    assert [t["trial"]["framework"] for t in trials] == ["numpynn", "torch"] * 2
+    assert [t["trial"]["framework"] for t in trials] == ["numpynn", "numpy", "torch"] * 2
     threads_used = results["settings"]["threads"]
     for t in trials:
         assert t["weights"] == COURSE_MLP_WEIGHTS       # counted in each framework's model
         assert t["n_train"] == 512 and len(t["epoch_seconds"]) == 1
         assert t["peak_rss_mib"] > 0 and 0 <= t["test_acc"] <= 1
         assert [b["num_threads"] for b in t["blas"]] == [threads_used]
-    assert all(t["torch_threads"] == threads_used for t in trials[1::2])
+    assert all(t["torch_threads"] == threads_used for t in trials[2::3])
 
 
 def test_smoke_summary_is_consistent_with_its_trials(smoke):
@@ -99,6 +100,54 @@ def test_smoke_summary_is_consistent_with_its_trials(smoke):
         np.testing.assert_allclose(row["gflops"], 6 * COURSE_MLP_WEIGHTS * row["samples_per_s"]
                                    / 1e9, rtol=1e-12)
         np.testing.assert_allclose(row["peak_fraction"], row["gflops"] / peak, rtol=1e-12)
+
+
+def test_smoke_ratios_follow_from_the_summary(smoke):
+    _, _, _, results = smoke
+    seconds = {(row["config"], row["framework"]): row["seconds_per_epoch"]
+               for row in results["summary"]}
+    for row in results["ratios"]:
+        ours, loop, theirs = (seconds[row["config"], name] for name in ("numpynn", "numpy", "torch"))
+        np.testing.assert_allclose(row["speed"], theirs / ours, rtol=1e-12)
+        np.testing.assert_allclose(row["overhead"], ours / loop - 1, rtol=1e-12)
+        np.testing.assert_allclose(row["loop_speed"], theirs / loop, rtol=1e-12)
+
+
+def test_ratios_without_the_hand_loop_leave_its_columns_out():
+    summary = [{"config": "sgd-64", "framework": name, "batch_size": 64,
+                "seconds_per_epoch": s, "peak_rss_mib": 100.0}
+               for name, s in (("numpynn", 1.0), ("torch", 1.5))]
+    (row,) = bench.ratios(summary)
+    assert row["speed"] == 1.5 and row["overhead"] is None and row["loop_speed"] is None
+    text = render(_filled(RATIO_COLUMNS, [row]), [row])
+    assert "speed torch/numpynn" in text and "hand loop" not in text
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_hand_loop_trains_exactly_like_the_trainer(optimizer):
+    """The floor computes what numpynn computes: same start, order and rules, same weights."""
+    X, y, _, _ = bench.synthetic_data(300, 10, seed=1)
+    trial = bench.Trial("numpynn", optimizer=optimizer, lr=0.05 if optimizer == "sgd" else 1e-3,
+                        batch_size=64, hidden=(32, 16))
+    trainer = bench.numpynn_trainer(trial)
+    trainer.fit(X, y, epochs=2, batch_size=64)
+    linears = [layer for layer in mlp(784, (32, 16), 10, activation="relu", rng=0)
+               if hasattr(layer, "W")]
+    loop = HandLoop([la.W.copy() for la in linears], [la.b.copy() for la in linears],
+                    optimizer, trial.lr, 64)
+    rng = np.random.default_rng(0)
+    losses = [loop.epoch(X, y, rng, 64) for _ in range(2)]
+    np.testing.assert_allclose(losses[-1], trainer.history.history["loss"][-1], rtol=1e-5)
+    ours = [layer for layer in trainer.model if hasattr(layer, "W")]
+    for k, layer in enumerate(ours):
+        np.testing.assert_allclose(loop.W[k], layer.W, rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(loop.b[k], layer.b, rtol=1e-4, atol=1e-6)
+
+
+def test_unknown_framework_is_a_usage_error():
+    code, out, err = run_cli("bench", "--frameworks", "numpynn,jax")
+    assert code == 2 and out == ""
+    assert "unknown framework 'jax'; choose one of: numpynn, numpy, torch" in err
 
 
 def test_unknown_config_is_a_usage_error():

@@ -57,6 +57,7 @@ from numpynn.bench.scaling import (  # noqa: F401
     scaling_samples,
 )
 from numpynn.bench.trials import (  # noqa: F401
+    ALL_FRAMEWORKS,
     CONFIGS,
     FRAMEWORKS,
     HIDDEN,

@@ -130,17 +130,23 @@ def _summary_row(config, framework, group, peak_gflops):
 
 
 def ratios(summary):
-    """Per configuration with both frameworks: speed torch_time / numpynn_time (> 1: numpynn
-    is faster) and memory numpynn_rss / torch_rss (< 1: numpynn uses less), with the targets."""
+    """Per configuration: speed torch_time / numpynn_time (> 1: numpynn is faster) and memory
+    numpynn_rss / torch_rss (< 1: numpynn uses less), with the targets; with the hand-written
+    loop ("numpy") also numpynn's overhead over it (numpynn_time / loop_time − 1) and the
+    loop's own speed against torch. A ratio whose framework did not run is None."""
     rows = {(row["config"], row["framework"]): row for row in summary}
     out = []
     for config in dict.fromkeys(row["config"] for row in summary):
-        ours, theirs = rows.get((config, "numpynn")), rows.get((config, "torch"))
-        if ours is None or theirs is None:
+        ours, theirs, loop = (rows.get((config, name)) for name in ("numpynn", "torch", "numpy"))
+        if ours is None or (theirs is None and loop is None):
             continue
+        time, rss = ours["seconds_per_epoch"], ours["peak_rss_mib"]
         out.append({"config": config,
-                    "speed": theirs["seconds_per_epoch"] / ours["seconds_per_epoch"],
+                    "speed": theirs and theirs["seconds_per_epoch"] / time,
                     "speed_target": SPEED_TARGETS.get(ours["batch_size"]),
-                    "memory": ours["peak_rss_mib"] / theirs["peak_rss_mib"],
-                    "memory_target": MEMORY_TARGET})
+                    "memory": theirs and rss / theirs["peak_rss_mib"],
+                    "memory_target": MEMORY_TARGET,
+                    "overhead": loop and time / loop["seconds_per_epoch"] - 1,
+                    "loop_speed": loop and theirs and (theirs["seconds_per_epoch"]
+                                                       / loop["seconds_per_epoch"])})
     return out

@@ -12,12 +12,15 @@ from time import perf_counter
 import numpy as np
 
 from numpynn._validation import choose
+from numpynn.bench.handloop import train_numpy
 from numpynn.callbacks import Callback
 from numpynn.threads import available_cores, set_threads, thread_env
 
 N_FEATURES, N_CLASSES = 784, 10           # Fashion-MNIST's 28×28 images, 10 classes
 HIDDEN = (256, 128, 64)                   # the course's MLP 784-256-128-64-10
-FRAMEWORKS = ("numpynn", "torch")
+FRAMEWORKS = ("numpynn", "torch")        # the default comparison
+# "numpy": the hand-written loop (numpynn.bench.handloop), the floor numpynn is measured against
+ALL_FRAMEWORKS = ("numpynn", "numpy", "torch")
 MIB = 2 ** 20
 
 
@@ -82,20 +85,25 @@ class BenchSettings:
     peak_repeats: int = 5
     startup_repeats: int = 5
     native_kernel: bool = True            # drop OPENBLAS_CORETYPE/L2_SIZE in workers
-    frameworks: tuple | None = None       # None: numpynn, and torch when it is installed
+    frameworks: tuple | None = None       # None: numpynn, and torch when it is installed;
+                                          # any of ALL_FRAMEWORKS ("numpy": the hand loop)
 
     @classmethod
     def smoke(cls, **overrides):
         """CI's quick run: 512 synthetic samples, one epoch, one repeat, a small peak matmul,
-        one start-up measurement, and the machine's OpenBLAS settings left as they are."""
+        one start-up measurement, the machine's OpenBLAS settings left as they are, and the
+        hand-written loop as well (so that it never rots either)."""
         quick = {"configs": ("sgd-64", "adam-256"), "epochs": 1, "repeats": 1,
                  "synthetic": True, "n_train": 512, "n_test": 256, "peak_size": 512,
-                 "peak_repeats": 3, "startup_repeats": 1, "native_kernel": False}
+                 "peak_repeats": 3, "startup_repeats": 1, "native_kernel": False,
+                 "frameworks": ("numpynn", "numpy", *available_frameworks()[1:])}
         return cls(**{**quick, **overrides})
 
     def __post_init__(self):
         for name in self.configs:
             choose(name, CONFIGS, "benchmark configuration")
+        for name in self.frameworks or ():
+            choose(name, dict.fromkeys(ALL_FRAMEWORKS), "framework")
         for name in ("threads", "epochs", "repeats", "peak_size", "peak_repeats"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -255,7 +263,7 @@ def _train_torch(trial, data):
             "weights": count_weights(model), "torch_threads": torch.get_num_threads()}
 
 
-TRAINERS = {"numpynn": _train_numpynn, "torch": _train_torch}
+TRAINERS = {"numpynn": _train_numpynn, "numpy": train_numpy, "torch": _train_torch}
 
 
 def run_trial(trial):

@@ -30,6 +30,8 @@ RATIO_COLUMNS = (
     ("speed target", "speed_target", "≥ {:.1f}×"),
     ("memory numpynn/torch", "memory", "{:.2f}×"),
     ("memory target", "memory_target", "≤ {:.1f}×"),
+    ("numpynn over hand loop", "overhead", "{:+.1%}"),
+    ("speed torch/hand loop", "loop_speed", "{:.2f}×"),
 )
 SCALING_COLUMNS = (
     ("batch", "batch_size", "{}"),
@@ -68,6 +70,9 @@ def add_arguments(parser):
                              "warm-up (default 2)")
     parser.add_argument("--repeats", type=int, default=None, metavar="N",
                         help="trials per framework and configuration (default 3)")
+    parser.add_argument("--frameworks", metavar="NAME,…", default=None,
+                        help="frameworks to compare, from numpynn, numpy (a hand-written "
+                             "NumPy loop, the floor) and torch (default: numpynn,torch)")
     parser.add_argument("--synthetic", action="store_true",
                         help="made-up data of Fashion-MNIST's shape even if it is installed")
     parser.add_argument("--smoke", action="store_true",
@@ -112,6 +117,9 @@ def _settings(args, bench):
     given = {key: value for key, value in given.items() if value is not None}
     if args.configs is not None:
         given["configs"] = tuple(name.strip() for name in args.configs.split(",") if name.strip())
+    if args.frameworks is not None:
+        given["frameworks"] = tuple(name.strip() for name in args.frameworks.split(",")
+                                    if name.strip())
     if args.synthetic:
         given["synthetic"] = True
     try:
@@ -133,7 +141,7 @@ def print_comparison(results, markdown):
     print(render(SUMMARY_COLUMNS, results["summary"], markdown))
     if results["ratios"]:
         print()
-        print(render(RATIO_COLUMNS, results["ratios"], markdown))
+        print(render(_filled(RATIO_COLUMNS, results["ratios"]), results["ratios"], markdown))
     print()
     startup = [{"what": what, "seconds": seconds} for what, seconds in results["startup"].items()]
     print(render((("startup", "what", "{}"), ("seconds", "seconds", "{:.3f}")), startup, markdown))
@@ -186,6 +194,11 @@ def render(columns, rows, markdown=False):
     return "\n".join("  ".join(text.rjust(width) if num else text.ljust(width)
                                for text, width, num in zip(line, widths, numeric)).rstrip()
                      for line in [headers, *cells])
+
+
+def _filled(columns, rows):
+    """The columns with a value in at least one row (e.g. no hand-loop columns without it)."""
+    return [column for column in columns if any(row.get(column[1]) is not None for row in rows)]
 
 
 def _cell(value, fmt):
