@@ -4,8 +4,10 @@
     python benchmarks/mlp.py --smoke          # CI's quick check
     python benchmarks/mlp.py --scaling --markdown
     python benchmarks/mlp.py --profile
+    python benchmarks/mlp.py --frameworks numpynn,numpy,torch
 
-What is measured and how: numpynn/bench.py; the flags: numpynn/commands/bench.py.
+What is measured and how: numpynn/bench/ (the hand-written loop: numpynn/bench/handloop.py);
+the flags: numpynn/commands/bench.py.
 """
 import sys
 

@@ -5,7 +5,9 @@ float32 on the same data, batch size, learning rate, epochs and thread count. In
 differ (each framework draws its own). The PyTorch side is the loop a course would write: no
 DataLoader, one ``torch.randperm`` per epoch, batches by ``index_select``,
 ``zero_grad / backward / step`` and ``loss.item()`` per step (numpynn's Trainer also reads every
-step's loss, to record it and to stop on NaN).
+step's loss, to record it and to stop on NaN). On request a third framework, ``numpy``, runs
+the same training as a hand-written float32 NumPy loop with no library around it
+(:mod:`numpynn.bench.handloop`): the floor, so numpynn's overhead over it is measured.
 
 How it is run (:func:`run_benchmark`):
 

@@ -2,6 +2,7 @@
 
     numpynn bench                        # SGD and Adam at batch 64 and 256, 3 repeats
     numpynn bench --smoke                # CI: 512 synthetic samples, one epoch, one repeat
+    numpynn bench --frameworks numpynn,numpy,torch   # with the hand-written NumPy loop
     numpynn bench --scaling --markdown   # samples/s as batch size and width grow
     numpynn bench --profile              # where a numpynn epoch spends its time
 
