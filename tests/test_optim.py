@@ -568,3 +568,11 @@ def test_non_contiguous_parameter_is_updated_in_place():
     opt.step({"W": np.ones((400, 200), dtype=np.float32)})
     np.testing.assert_array_equal(base[:, ::2], -0.5)
     np.testing.assert_array_equal(base[:, 1::2], 0.0)
+
+
+def test_a_reshaped_view_parameter_is_updated_as_itself():
+    """A single parameter that tiles its base (a reshaped view) is not mistaken for a pack."""
+    params = {"W": np.zeros(12, dtype=np.float32).reshape(3, 4)}
+    opt = OPTIMIZERS["adam"](params, lr=0.1)
+    opt.step({"W": np.ones((3, 4), dtype=np.float32)})
+    np.testing.assert_allclose(params["W"], -0.1, rtol=1e-6)

@@ -186,7 +186,7 @@ class Optimizer:
         ``grad``, ``mask``), and the flush plan of their dtype."""
         self.state, self._segments, self._flush = {}, [], {}
         arrays = list(self.params.values())
-        vector = packed_vector(arrays)
+        vector = packed_vector(arrays) if len(arrays) > 1 else None
         if vector is None:
             for key, p in self.params.items():
                 self.state[key] = self._init_state(p)
