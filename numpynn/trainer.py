@@ -21,7 +21,8 @@ import math
 
 import numpy as np
 
-from numpynn._validation import as_generator, check_array, check_labels, check_positive
+from numpynn._validation import (all_finite, as_generator, check_array, check_labels,
+                                 check_positive)
 from numpynn.callbacks import Callback, LRSchedulerCallback, make_progress
 from numpynn.checkpoint import keyed, read_checkpoint, write_checkpoint
 from numpynn.history import History
@@ -420,7 +421,7 @@ class _Loop:
     def _check_weights(self, epoch, steps):
         """A last step can make the weights NaN with a finite loss: never checkpoint those."""
         for name, p in self.params.items():
-            if not np.isfinite(p).all():
+            if not all_finite(p):
                 raise self.trainer._diverged(epoch, steps - 1, steps, f"finite, but {name} "
                                              "holds NaN/inf after the update")
 

@@ -4,6 +4,7 @@ import torch
 
 import numpynn as nn
 from numpynn.gradcheck import check_model
+from numpynn.optim.optimizers import packed_vector
 
 
 def mlp(dtype=np.float32, seed=0):
@@ -96,27 +97,21 @@ def test_dropout_rng_states_round_trip():
 
 
 # -- packed parameters ---------------------------------------------------------------------
-def _packed_vector(arrays):
-    base = arrays[0].base
-    return base if all(a.base is base for a in arrays) and base.size == sum(
-        a.size for a in arrays) else None
-
-
 def test_parameters_and_gradients_are_packed_in_order_values_unchanged():
     layers = [nn.Linear(6, 5, rng=0), nn.ReLU(), nn.Linear(5, 4, rng=1)]
     before = [a.copy() for layer in layers for a in layer.params.values()]
     model = nn.Sequential(layers)
     for table in (model.params(), model.grads()):
-        flat = _packed_vector(list(table.values()))
+        flat = packed_vector(list(table.values()))
         assert flat is not None and flat.ndim == 1
         np.testing.assert_array_equal(flat, np.concatenate([a.ravel() for a in table.values()]))
     for value, old in zip(model.params().values(), before):
         np.testing.assert_array_equal(value, old)
     assert model.params()["0.W"] is layers[0].W         # the layer holds the view itself
     segment, = nn.optim.SGD(model.params())._segments     # the optimizer sees one vector
-    assert segment.gradient(model.grads()) is _packed_vector(list(model.grads().values()))
+    assert segment.gradient(model.grads()) is packed_vector(list(model.grads().values()))
     layers[0].W = np.ones((6, 5))                         # assignment writes into the buffer
-    assert _packed_vector(list(model.params().values()))[:30].sum() == 30
+    assert packed_vector(list(model.params().values()))[:30].sum() == 30
 
 
 def test_packed_model_trains_bit_identically_to_unpacked_arrays():
@@ -154,5 +149,5 @@ def test_slicing_a_model_does_not_move_its_parameters():
 
 def test_astype_packs_the_converted_copy():
     copy64 = mlp().astype(np.float64)
-    flat = _packed_vector(list(copy64.params().values()))
+    flat = packed_vector(list(copy64.params().values()))
     assert flat is not None and flat.dtype == np.float64

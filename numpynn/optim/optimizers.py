@@ -88,13 +88,13 @@ def _blocks(p, state, scratch, size):
 
 class _Segment:
     """Parameters updated as one array: a single parameter, or all of them when they are
-    packed in one vector (see :func:`packed_vector`). Holds the blocks of that array and finds
-    the matching gradient array in a ``grads`` dict."""
+    packed in one vector (see :func:`packed_vector`). Holds the blocks of that array, the flush
+    plan of its state, and finds the matching gradient array in a ``grads`` dict."""
 
-    def __init__(self, keys, vector, state, scratch):
-        self.keys, self.size = keys, vector.size
+    def __init__(self, keys, vector, state, scratch, flushes):
+        self.keys, self.size, self.flushes = keys, vector.size, flushes
         self.blocks = _blocks(vector, state, scratch, _block_size(vector))
-        self._grads, self._grad_vector, self._gathered = (), None, None
+        self._grads, self._grad_vector, self._gathered = [None] * len(keys), None, None
 
     def gradient(self, grads):
         """The gradient of the segment's array: ``grads[key]`` for one key; for packed keys the
@@ -103,7 +103,7 @@ class _Segment:
             g = grads[self.keys[0]]
             return _flat(g) if len(self.blocks) > 1 else g   # read only: a copy is fine
         arrays = [grads[key] for key in self.keys]
-        if any(a is not b for a, b in zip(arrays, self._grads)) or not self._grads:
+        if any(a is not b for a, b in zip(arrays, self._grads)):
             self._grads, self._grad_vector = arrays, packed_vector(arrays)  # keeps ids unique
         if self._grad_vector is not None:
             return self._grad_vector
@@ -184,7 +184,7 @@ class Optimizer:
         """Preallocate state and the segments: the arrays updated as one (all parameters when
         they are packed, else each one), cut into blocks with block-sized scratch (``tmp``,
         ``grad``, ``mask``), and the flush plan of their dtype."""
-        self.state, self._segments, self._flush = {}, [], {}
+        self.state, self._segments = {}, []
         arrays = list(self.params.values())
         vector = packed_vector(arrays) if len(arrays) > 1 else None
         if vector is None:
@@ -207,11 +207,10 @@ class Optimizer:
             scratch["grad"] = np.empty(size, dtype=vector.dtype)
         if set(names) - _FLOORED:
             scratch["mask"] = np.empty(size, dtype=bool)
-        self._segments.append(_Segment(keys, vector, state, scratch))
         tiny = np.finfo(vector.dtype).tiny   # a scalar of the dtype: no upcast
-        self._flush[keys] = tuple(
-            (_floor_subnormals if name in _FLOORED else _flush_subnormals, name, tiny,
-             name not in _NONNEGATIVE) for name in names)
+        flushes = tuple((_floor_subnormals if name in _FLOORED else _flush_subnormals, name, tiny,
+                         name not in _NONNEGATIVE) for name in names)
+        self._segments.append(_Segment(keys, vector, state, scratch, flushes))
 
     def check_grads(self, grads):
         """Return ``grads`` if it fits ``params`` (same keys, shapes and dtypes), else raise."""
@@ -259,10 +258,10 @@ class Optimizer:
         :meth:`check_grads` (the Trainer, once per ``fit``)."""
         self.step_count += 1
         for segment in self._segments:
-            g, flushes = segment.gradient(grads), self._flush[segment.keys]
+            g = segment.gradient(grads)
             for span, p, state, scratch in segment.blocks:
                 self._update(p, g[span], state, scratch)
-                for flush, name, tiny, signed in flushes:
+                for flush, name, tiny, signed in segment.flushes:
                     flush(state[name], tiny, signed, scratch.get("mask"), scratch["tmp"])
 
     def state_dict(self):
