@@ -86,6 +86,9 @@ def test_smoke_trials_alternate_and_train_the_same_model(smoke):
         assert t["peak_rss_mib"] > 0 and 0 <= t["test_acc"] <= 1
         assert [b["num_threads"] for b in t["blas"]] == [threads_used]
     assert all(t["torch_threads"] == threads_used for t in trials[2::3])
+    for first in (0, 3):                                # same start and order: same training
+        losses = [t["train_loss"] for t in trials[first:first + 3]]
+        np.testing.assert_allclose(losses, losses[0], rtol=1e-4)
 
 
 def test_smoke_summary_is_consistent_with_its_trials(smoke):
@@ -123,25 +126,50 @@ def test_ratios_without_the_hand_loop_leave_its_columns_out():
     assert "speed torch/numpynn" in text and "hand loop" not in text
 
 
-@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
-def test_hand_loop_trains_exactly_like_the_trainer(optimizer):
-    """The floor computes what numpynn computes: same start, order and rules, same weights."""
+def _trained_by_the_trainer(optimizer):
+    """Two epochs of the benchmark's Trainer on 300 synthetic samples, a small MLP."""
     X, y, _, _ = bench.synthetic_data(300, 10, seed=1)
     trial = bench.Trial("numpynn", optimizer=optimizer, lr=0.05 if optimizer == "sgd" else 1e-3,
                         batch_size=64, hidden=(32, 16))
     trainer = bench.numpynn_trainer(trial)
     trainer.fit(X, y, epochs=2, batch_size=64)
-    linears = [layer for layer in mlp(784, (32, 16), 10, activation="relu", rng=0)
-               if hasattr(layer, "W")]
-    loop = HandLoop([la.W.copy() for la in linears], [la.b.copy() for la in linears],
-                    optimizer, trial.lr, 64)
-    rng = np.random.default_rng(0)
-    losses = [loop.epoch(X, y, rng, 64) for _ in range(2)]
-    np.testing.assert_allclose(losses[-1], trainer.history.history["loss"][-1], rtol=1e-5)
+    return X, y, trial, trainer
+
+
+def _assert_same_end(loss, weights, biases, trainer):
+    np.testing.assert_allclose(loss, trainer.history.history["loss"][-1], rtol=1e-5)
     ours = [layer for layer in trainer.model if hasattr(layer, "W")]
     for k, layer in enumerate(ours):
-        np.testing.assert_allclose(loop.W[k], layer.W, rtol=1e-4, atol=1e-6)
-        np.testing.assert_allclose(loop.b[k], layer.b, rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(weights[k], layer.W, rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(biases[k], layer.b, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_hand_loop_trains_exactly_like_the_trainer(optimizer):
+    """The floor computes what numpynn computes: same start, order and rules, same weights."""
+    X, y, trial, trainer = _trained_by_the_trainer(optimizer)
+    weights, biases = zip(*bench.initial_weights(trial.hidden, trial.seed))
+    loop = HandLoop(list(weights), list(biases), optimizer, trial.lr, 64)
+    rng = np.random.default_rng(0)
+    losses = [loop.epoch(X, y, rng, 64) for _ in range(2)]
+    _assert_same_end(losses[-1], loop.W, loop.b, trainer)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_torch_loop_trains_exactly_like_the_trainer(optimizer):
+    """The benchmark's PyTorch side trains the same model: numpynn's initial weights, the
+    Trainer's order of samples, torch.optim's rules, and it ends with the Trainer's weights."""
+    X, y, trial, trainer = _trained_by_the_trainer(optimizer)
+    start = bench.initial_weights(trial.hidden, trial.seed)
+    model = bench.torch_mlp(trial.hidden, start)
+    np.testing.assert_array_equal(model[0].weight.detach().numpy().T, start[0][0])
+    optimizer = bench.torch_optimizer(model, trial)
+    rng = np.random.default_rng(0)
+    losses = [bench.torch_epoch(model, optimizer, torch.from_numpy(X), torch.from_numpy(y),
+                                torch.from_numpy(rng.permutation(len(X))), 64) for _ in range(2)]
+    linears = model[::2]
+    _assert_same_end(losses[-1], [la.weight.detach().numpy().T for la in linears],
+                     [la.bias.detach().numpy() for la in linears], trainer)
 
 
 def test_unknown_framework_is_a_usage_error():

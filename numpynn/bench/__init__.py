@@ -1,11 +1,13 @@
 """Training speed of numpynn's public ``Trainer`` beside a plain PyTorch loop, on the same model.
 
 What is compared (issue 5): the MLP 784-256-128-64-10 (ReLU, softmax cross-entropy) in
-float32 on the same data, batch size, learning rate, epochs and thread count. Initial weights
-differ (each framework draws its own). The PyTorch side is the loop a course would write: no
-DataLoader, one ``torch.randperm`` per epoch, batches by ``index_select``,
-``zero_grad / backward / step`` and ``loss.item()`` per step (numpynn's Trainer also reads every
-step's loss, to record it and to stop on NaN). On request a third framework, ``numpy``, runs
+float32 on the same data, batch size, learning rate, epochs and thread count, from the same
+initial weights (numpynn's ``mlp(..., rng=seed)``, copied into torch) in the same order of
+samples (one ``rng.permutation`` per epoch), so all frameworks follow the same trajectory and
+end at the same test accuracy up to float32 rounding. The PyTorch side is the loop a course
+would write: no DataLoader, batches by ``index_select``, ``zero_grad / backward / step`` and
+``loss.item()`` per step (numpynn's Trainer also reads every step's loss, to record it and to
+stop on NaN). On request a third framework, ``numpy``, runs
 the same training as a hand-written float32 NumPy loop with no library around it
 (:mod:`numpynn.bench.handloop`): the floor, so numpynn's overhead over it is measured.
 
@@ -79,6 +81,7 @@ from numpynn.bench.trials import (  # noqa: F401
     blas_summary,
     count_weights,
     fashion_mnist_installed,
+    initial_weights,
     load_data,
     matmul_peak,
     mlp_widths,
@@ -89,7 +92,9 @@ from numpynn.bench.trials import (  # noqa: F401
     spawn,
     startup_times,
     synthetic_data,
+    torch_epoch,
     torch_mlp,
+    torch_optimizer,
     training_flops,
     worker_env,
 )

@@ -118,15 +118,11 @@ class HandLoop:
 
 def train_numpy(trial, data):
     """The benchmark trial (see :mod:`numpynn.bench.trials`) with :class:`HandLoop`."""
-    from numpynn.bench.trials import N_CLASSES, N_FEATURES, count_weights, mlp_widths
-    from numpynn.layers import Linear
-    from numpynn.models import mlp
+    from numpynn.bench.trials import count_weights, initial_weights, mlp_widths
     X, y, X_test, y_test = data
     set_threads(trial.threads)
-    linears = [layer for layer in mlp(N_FEATURES, trial.hidden, N_CLASSES, activation="relu",
-                                      rng=trial.seed) if isinstance(layer, Linear)]
-    loop = HandLoop([layer.W.copy() for layer in linears], [layer.b.copy() for layer in linears],
-                    trial.optimizer, trial.lr, trial.batch_size)
+    weights, biases = zip(*initial_weights(trial.hidden, trial.seed))
+    loop = HandLoop(list(weights), list(biases), trial.optimizer, trial.lr, trial.batch_size)
     rng, seconds = np.random.default_rng(trial.seed), []
     start_fit = perf_counter()
     for _ in range(trial.epochs):

@@ -221,46 +221,77 @@ def _train_numpynn(trial, data):
             "weights": count_weights(trainer.model)}
 
 
-def torch_mlp(hidden):
-    """``torch.nn.Sequential`` of Linear and ReLU layers with the widths ``mlp_widths(hidden)``."""
+def initial_weights(hidden, seed):
+    """The initial ``(W, b)`` of every Linear layer of numpynn's ``mlp(784, hidden, 10,
+    rng=seed)``: the start all three frameworks train from. W is (D_in, D_out) float32."""
+    from numpynn.layers import Linear
+    from numpynn.models import mlp
+    return [(layer.W.copy(), layer.b.copy())
+            for layer in mlp(N_FEATURES, hidden, N_CLASSES, activation="relu", rng=seed)
+            if isinstance(layer, Linear)]
+
+
+def torch_mlp(hidden, weights=None):
+    """``torch.nn.Sequential`` of Linear and ReLU layers with the widths ``mlp_widths(hidden)``;
+    with ``weights`` (a list of ``(W, b)``, W of shape (D_in, D_out)) it starts from them —
+    torch keeps W transposed, (D_out, D_in) — instead of drawing its own."""
     import torch
     widths = mlp_widths(hidden)
     layers = []
     for d_in, d_out in pairwise(widths):
         layers += [torch.nn.Linear(d_in, d_out), torch.nn.ReLU()]
-    return torch.nn.Sequential(*layers[:-1])  # no ReLU after the output layer
+    model = torch.nn.Sequential(*layers[:-1])  # no ReLU after the output layer
+    with torch.no_grad():
+        for linear, (W, b) in zip(model[::2], weights or ()):
+            linear.weight.copy_(torch.from_numpy(W.T))
+            linear.bias.copy_(torch.from_numpy(b))
+    return model
+
+
+def torch_epoch(model, optimizer, X, y, order, batch_size):
+    """One epoch of the plain PyTorch loop over the samples ``order`` (a LongTensor): batches
+    by ``index_select``, ``zero_grad / backward / step``, every step's loss read with
+    ``.item()``; returns the mean step loss."""
+    import torch
+    loss_fn, total, n_steps = torch.nn.CrossEntropyLoss(), 0.0, 0
+    for first in range(0, len(order), batch_size):
+        idx = order[first:first + batch_size]
+        xb, yb = X.index_select(0, idx), y.index_select(0, idx)  # (B, D), (B,)
+        optimizer.zero_grad()
+        loss = loss_fn(model(xb), yb)
+        loss.backward()
+        optimizer.step()
+        total, n_steps = total + loss.item(), n_steps + 1
+    return total / n_steps
+
+
+def torch_optimizer(model, trial):
+    """``torch.optim.SGD`` or ``Adam`` (the trial's optimizer) with the trial's lr."""
+    import torch
+    name = {"sgd": "SGD", "adam": "Adam"}[trial.optimizer]
+    return getattr(torch.optim, name)(model.parameters(), lr=trial.lr)
 
 
 def _train_torch(trial, data):
     import torch
     set_threads(trial.threads)  # torch is imported: its intra-op pool is set too
-    torch.manual_seed(trial.seed)
     X, y, X_test, y_test = (torch.from_numpy(np.ascontiguousarray(a)) for a in data)
-    model = torch_mlp(trial.hidden)
-    optimizer = getattr(torch.optim, {"sgd": "SGD", "adam": "Adam"}[trial.optimizer])(
-        model.parameters(), lr=trial.lr)
-    loss_fn, generator = torch.nn.CrossEntropyLoss(), torch.Generator().manual_seed(trial.seed)
-    n, bs, seconds = len(X), trial.batch_size, []
+    model = torch_mlp(trial.hidden, initial_weights(trial.hidden, trial.seed))
+    optimizer = torch_optimizer(model, trial)
+    rng, seconds = np.random.default_rng(trial.seed), []   # the Trainer's order of samples
     start_fit = perf_counter()
     for _ in range(trial.epochs):
-        start, total = perf_counter(), 0.0
-        order = torch.randperm(n, generator=generator)
-        for first in range(0, n, bs):
-            idx = order[first:first + bs]
-            xb, yb = X.index_select(0, idx), y.index_select(0, idx)  # (B, D), (B,)
-            optimizer.zero_grad()
-            loss = loss_fn(model(xb), yb)
-            loss.backward()
-            optimizer.step()
-            total += loss.item()
+        start = perf_counter()
+        order = torch.from_numpy(rng.permutation(len(X)))
+        loss = torch_epoch(model, optimizer, X, y, order, trial.batch_size)
         seconds.append(perf_counter() - start)
     fit_seconds = perf_counter() - start_fit
     with torch.no_grad():
         correct = sum(int((model(X_test[i:i + 1024]).argmax(1) == y_test[i:i + 1024]).sum())
                       for i in range(0, len(X_test), 1024))
-    return {"epoch_seconds": seconds, "fit_seconds": fit_seconds,
-            "train_loss": total / -(-n // bs), "test_acc": correct / len(X_test),
-            "weights": count_weights(model), "torch_threads": torch.get_num_threads()}
+    return {"epoch_seconds": seconds, "fit_seconds": fit_seconds, "train_loss": loss,
+            "test_acc": correct / len(X_test), "weights": count_weights(model),
+            "torch_threads": torch.get_num_threads()}
 
 
 TRAINERS = {"numpynn": _train_numpynn, "numpy": train_numpy, "torch": _train_torch}
