@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from numpynn.optim import optimizers
+from numpynn.optim import segments
 from numpynn.optim import (OPTIMIZERS, SCHEDULES, SGD, Adam, AdamW, CosineWarmupLR,
                            ExponentialLR, ReduceLROnPlateau, RMSProp, RMSprop, StepLR,
                            clip_grad_norm)
@@ -535,7 +535,7 @@ def test_blocked_update_is_bit_identical_to_whole_array_update(name, monkeypatch
     kwargs = {"momentum": 0.9} if name in ("sgd", "rmsprop") else {}
     results = []
     for block_bytes in (256 * 1024, 2**40):
-        monkeypatch.setattr(optimizers, "BLOCK_BYTES", block_bytes)
+        monkeypatch.setattr(segments, "BLOCK_BYTES", block_bytes)
         params = {"W": start.copy()}
         opt = OPTIMIZERS[name](params, lr=1e-2, **kwargs)
         assert len(opt._segments[0].blocks) == (2 if block_bytes == 256 * 1024 else 1)

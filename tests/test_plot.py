@@ -139,7 +139,7 @@ def test_headless_detection(monkeypatch, env, expected):
         monkeypatch.setenv(var, value)
     if sys.platform in ("darwin", "win32") and "CI" not in env:
         expected = False  # these always have a window system
-    assert plot._headless() is expected
+    assert plot._figure._headless() is expected
 
 
 # ----------------------------------------------------------------------------- saving

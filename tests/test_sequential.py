@@ -4,7 +4,7 @@ import torch
 
 import numpynn as nn
 from numpynn.gradcheck import check_model
-from numpynn.optim.optimizers import packed_vector
+from numpynn.optim.segments import packed_vector
 
 
 def mlp(dtype=np.float32, seed=0):

@@ -13,17 +13,17 @@ protocol (validation, buffers, ``step``, ``state_dict``); each optimizer fills o
 allocates nothing that grows with the number of parameters, and float32 stays float32.
 A model's parameters, packed by ``Sequential`` into one buffer, are updated as one vector, in
 256 KiB blocks that stay in the L2 cache, so the number of NumPy calls per step does not grow
-with the number of layers.
+with the number of layers (:mod:`numpynn.optim.segments`).
 
 Subnormal trap. With vanishing gradients the decaying buffers (Adam's m and v, RMSProp's
 averages, momentum buffers) shrink geometrically into subnormal floats, where x86 arithmetic is
 6-9x slower and NumPy offers no flush-to-zero switch. After each update every decaying buffer
-has its entries with ``|b| < finfo(dtype).tiny`` set to exactly 0 (:func:`_flush_subnormals`);
+has its entries with ``|b| < finfo(dtype).tiny`` set to exactly 0 (:mod:`numpynn.optim.subnormals`);
 each optimizer's docstring bounds what this changes (below the rounding of ``eps``).
 """
 from numpynn.optim.clip import clip_grad_norm
-from numpynn.optim.optimizers import (OPTIMIZERS, SGD, Adagrad, Adam, AdamW, Optimizer, RMSProp,
-                                      RMSprop)
+from numpynn.optim.optimizer import Optimizer
+from numpynn.optim.optimizers import OPTIMIZERS, SGD, Adagrad, Adam, AdamW, RMSProp, RMSprop
 from numpynn.optim.schedules import (SCHEDULES, CosineWarmupLR, ExponentialLR, LRScheduler,
                                      ReduceLROnPlateau, StepLR)
 

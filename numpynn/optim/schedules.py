@@ -3,7 +3,7 @@ import math
 
 from numpynn._validation import check_positive, choose
 from numpynn.optim._checks import _count, _key_mismatch, _plain, _real, set_hyper
-from numpynn.optim.optimizers import Optimizer
+from numpynn.optim.optimizer import Optimizer
 
 
 class LRScheduler:
