@@ -7,7 +7,6 @@ import numpy as np
 
 from numpynn.optim._checks import _check_nonnegative, _flag, _pair, _real
 from numpynn.optim.optimizer import Optimizer
-from numpynn.optim.segments import packed_vector  # noqa: F401  (re-exported)
 
 
 class SGD(Optimizer):

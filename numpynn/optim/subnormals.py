@@ -33,7 +33,6 @@ def floor_subnormals(buf, tiny, signed, mask, tmp):
     np.maximum(buf, tiny, out=buf)
 
 
-
 def flush_plan(names, dtype):
     """``((flush, name, tiny, signed), …)``: how to clean each state buffer in ``names`` of
     ``dtype`` after an update, called as ``flush(state[name], tiny, signed, mask, tmp)``."""
