@@ -17,8 +17,8 @@ with the number of layers (:mod:`numpynn.optim.segments`).
 
 Subnormal trap. With vanishing gradients the decaying buffers (Adam's m and v, RMSProp's
 averages, momentum buffers) shrink geometrically into subnormal floats, where x86 arithmetic is
-6-9x slower and NumPy offers no flush-to-zero switch. After each update every decaying buffer
-has its entries with ``|b| < finfo(dtype).tiny`` set to exactly 0 (:mod:`numpynn.optim.subnormals`);
+6-9x slower and NumPy offers no flush-to-zero switch. Every 16 steps every decaying buffer has
+its entries with ``|b| < finfo(dtype).tiny`` set to exactly 0 (:mod:`numpynn.optim.subnormals`);
 each optimizer's docstring bounds what this changes (below the rounding of ``eps``).
 """
 from numpynn.optim.clip import clip_grad_norm

@@ -6,7 +6,7 @@ import numpy as np
 from numpynn._validation import check_positive, check_same_shape
 from numpynn.optim._checks import _check_params, _count, _key_mismatch, _plain, set_hyper
 from numpynn.optim.segments import Segment, block_size, packed_vector
-from numpynn.optim.subnormals import flush_plan, needs_mask
+from numpynn.optim.subnormals import FLUSH_EVERY, flush_plan, needs_mask
 
 
 class Optimizer:
@@ -151,11 +151,13 @@ class Optimizer:
         """:meth:`step` without checking ``grads``, for a caller that checked it once with
         :meth:`check_grads` (the Trainer, once per ``fit``)."""
         self.step_count += 1
+        flushing = self.step_count % FLUSH_EVERY == 0   # see numpynn.optim.subnormals
         for segment in self._segments:
             g = segment.gradient(grads)
+            flushes = segment.flushes if flushing else ()
             for span, p, state, scratch in segment.blocks:
                 self._update(p, g[span], state, scratch)
-                for flush, name, tiny, signed in segment.flushes:
+                for flush, name, tiny, signed in flushes:
                     flush(state[name], tiny, signed, scratch.get("mask"), scratch["tmp"])
 
     def state_dict(self):

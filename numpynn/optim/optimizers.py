@@ -26,7 +26,8 @@ class SGD(Optimizer):
     steps, so changing ``lr`` rescales the whole accumulated velocity at once. The first step
     copies the gradient into the buffer undamped (PyTorch).
 
-    Subnormals: the momentum buffer is flushed (``|b| < tiny -> 0``); each flush moves ``p`` by
+    Subnormals: the momentum buffer is flushed (``|b| < tiny -> 0``, every 16 steps, see
+    :mod:`numpynn.optim.subnormals`); each flush moves ``p`` by
     less than ``lr * tiny / (1 - momentum)`` in all, far below any parameter's rounding.
 
     Parameters
@@ -110,7 +111,8 @@ class Adam(Optimizer):
     ``step_count``, and AMSGrad keeps the maximum of the *uncorrected* v. ``m`` is updated
     as PyTorch's ``lerp``, :math:`m + (1-\beta_1)(g - m)`.
 
-    Subnormals: m, v and max_v are flushed (``|b| < tiny -> 0``) when
+    Subnormals: m, v and max_v are flushed (``|b| < tiny -> 0``, every 16 steps, see
+    :mod:`numpynn.optim.subnormals`) when
     ``sqrt(tiny) / (1 - beta2) <= eps * finfo(dtype).eps`` (true at the defaults: 1.1e-16 <
     1.2e-15 in float32). Why that changes nothing beyond rounding: each flush drops less than
     ``tiny`` from v, so v lags by less than ``tiny/(1-beta2)``, the corrected v by less than
@@ -213,7 +215,7 @@ class RMSProp(Optimizer):
     the momentum buffer accumulates normalised gradients (so ``lr`` acts on it as a whole),
     and :math:`\bar g` is updated as ``lerp``, :math:`\bar g + (1-\alpha)(g - \bar g)`.
 
-    Subnormals: s, :math:`\bar g` and b are flushed when
+    Subnormals: s, :math:`\bar g` and b are flushed (every 16 steps) when
     ``sqrt(tiny / (1 - alpha)) <= eps * finfo(dtype).eps`` (float32 defaults: 1.1e-18 <
     1.2e-15): s then lags by less than ``tiny/(1-alpha)``, so r moves by less than one
     rounding unit of ``eps``; flushing :math:`\bar g` moves :math:`\bar g^2` by less than
@@ -299,7 +301,7 @@ class Adagrad(Optimizer):
     :math:`\epsilon` outside the root, the decay counted from the first step).
 
     Subnormals: s never decays, but tiny gradients (|g| < 1e-19 in float32) make it
-    subnormal. Its entries are raised to at least ``tiny`` after each step when
+    subnormal. Its entries are raised to at least ``tiny`` every 16 steps when
     ``sqrt(tiny) <= eps * finfo(dtype).eps`` (float32 defaults: 1.1e-19 < 1.2e-17): s only
     grows, so each entry moves once, by less than ``tiny``, and the denominator by less than
     one rounding unit of ``eps``. (Flushing to 0 could lose the growth of s for ever.)

@@ -2,9 +2,17 @@
 
 With vanishing gradients the decaying buffers (Adam's m and v, RMSProp's averages, momentum
 buffers) shrink geometrically into subnormal floats, where x86 arithmetic is 6-9x slower and
-NumPy offers no flush-to-zero switch. After each update every decaying buffer has its entries
-with ``|b| < finfo(dtype).tiny`` set to exactly 0; each optimizer's ``_flush_names`` says which
-buffers, and its docstring bounds what this changes (below the rounding of ``eps``).
+NumPy offers no flush-to-zero switch. Every :data:`FLUSH_EVERY` steps (when ``step_count`` is a
+multiple of it) every decaying buffer has its entries with ``|b| < finfo(dtype).tiny`` set to
+exactly 0; each optimizer's ``_flush_names`` says which buffers, and its docstring bounds what
+this changes (below the rounding of ``eps``).
+
+Why not after every step: a flush is two or three passes over a buffer, five over Adam's m and
+v, which is a third of Adam's update and 18 % of an epoch at batch 64. An entry that falls
+below ``tiny`` is slow for at most ``FLUSH_EVERY - 1`` steps before it is zeroed; unflushed, a
+v entry stays subnormal for about 16,000 steps (23 binades at ``beta2 = 0.999``), an m entry
+for about 150. Flushing is element-wise, so a run resumed from a checkpoint (``step_count``
+restored) flushes on the same steps and stays bit-identical.
 """
 import numpy as np
 
@@ -12,6 +20,8 @@ import numpy as np
 NONNEGATIVE = frozenset({"exp_avg_sq", "max_exp_avg_sq", "square_avg"})
 # accumulators that never decay: subnormal entries are raised to tiny instead (one pass)
 FLOORED = frozenset({"sum"})
+# steps between flushes: a power of two far below the thousands a buffer would stay subnormal
+FLUSH_EVERY = 16
 
 
 def flush_subnormals(buf, tiny, signed, mask, tmp):
