@@ -289,6 +289,30 @@ def test_vanishing_gradients_leave_no_subnormal_state(name):
     np.testing.assert_allclose(x, t.detach().numpy(), rtol=1e-5, atol=0)
 
 
+@pytest.mark.parametrize("name", ["sgd", "adam", "rmsprop"])
+def test_resume_between_flushes_is_bit_identical(name):
+    """A state saved between two flush steps resumes on the same flush schedule (it is keyed
+    on step_count), while vanishing gradients keep making new subnormals."""
+    rng = np.random.default_rng(5)
+    start = (rng.normal(size=64) * 1e-9).astype(np.float32)
+    direction = rng.normal(size=64).astype(np.float32)
+    grads = [direction * np.float32(1e-18 * 0.95 ** k) for k in range(1200)]
+    x_straight, x = start.copy(), start.copy()
+    straight = OPTIMIZERS[name]({"x": x_straight}, lr=1e-3, **SUBNORMAL[name])
+    first = OPTIMIZERS[name]({"x": x}, lr=1e-3, **SUBNORMAL[name])
+    for k, g in enumerate(grads):
+        straight.step({"x": g})
+        if k < 1000:                                 # 1000 = 62 * 16 + 8: between two flushes
+            first.step({"x": g})
+    second = OPTIMIZERS[name]({"x": x}, lr=1e-3, **SUBNORMAL[name])
+    second.load_state_dict(first.state_dict())
+    for g in grads[1000:]:
+        second.step({"x": g})
+    np.testing.assert_array_equal(x, x_straight)
+    for buffer, value in straight.state["x"].items():
+        np.testing.assert_array_equal(second.state["x"][buffer], value)
+
+
 def test_adam_with_zero_eps_is_not_flushed():
     # With eps = 0 flushing v would divide by zero; the optimizer keeps PyTorch's subnormals.
     x = np.full(8, 1e-3, dtype=np.float32)

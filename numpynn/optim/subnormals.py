@@ -11,8 +11,8 @@ Why not after every step: a flush is two or three passes over a buffer, five ove
 v, which is a third of Adam's update and 18 % of an epoch at batch 64. An entry that falls
 below ``tiny`` is slow for at most ``FLUSH_EVERY - 1`` steps before it is zeroed; unflushed, a
 v entry stays subnormal for about 16,000 steps (23 binades at ``beta2 = 0.999``), an m entry
-for about 150. Flushing is element-wise, so a run resumed from a checkpoint (``step_count``
-restored) flushes on the same steps and stays bit-identical.
+for about 150. The schedule is keyed on ``step_count``, so a run resumed from a checkpoint
+flushes on the same steps and stays bit-identical.
 """
 import numpy as np
 
