@@ -29,6 +29,7 @@ from numpynn.history import History
 from numpynn.losses import l2_penalty
 from numpynn.optim import clip_grad_norm
 
+
 class TrainingDiverged(FloatingPointError):
     """The loss (or the weights) became NaN or inf; the message names the epoch and step."""
 

@@ -217,6 +217,17 @@ def test_summary_drops_the_warm_up_epoch_and_takes_medians():
     assert (ratio["speed_target"], ratio["memory_target"]) == (1.3, 0.6)
 
 
+def test_scaling_speed_is_torch_over_numpynn_whatever_the_frameworks():
+    from numpynn.bench.scaling import _scaling_rows
+    results = {name: [_trial(name, [9.0, s], 100)] for name, s in
+               (("numpynn", 2.0), ("numpy", 1.0), ("torch", 5.0))}
+    rows = {row["framework"]: row for row in _scaling_rows("batch", 64, (256, 128, 64), results,
+                                                           peak_gflops=100.0)}
+    assert rows["numpynn"]["speed"] == 2.5 and "speed" not in rows["numpy"]
+    assert rows["numpy"]["samples_per_s"] == 1000.0
+    np.testing.assert_allclose(rows["numpynn"]["gflops"], 6 * COURSE_MLP_WEIGHTS * 500 / 1e9)
+
+
 def test_a_single_epoch_is_timed_as_it_is():
     assert bench.timed_epochs([2.5]) == [2.5]
     assert bench.timed_epochs([9.0, 1.0, 2.0]) == [1.0, 2.0]

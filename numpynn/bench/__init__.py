@@ -39,6 +39,7 @@ from numpynn.bench.compare import (  # noqa: F401
     run_benchmark,
     setup,
     summarise,
+    throughput,
     timed_epochs,
 )
 from numpynn.bench.profile import (  # noqa: F401
@@ -88,6 +89,7 @@ from numpynn.bench.trials import (  # noqa: F401
     numpynn_trainer,
     peak_job,
     peak_rss_mib,
+    run_epochs,
     run_trial,
     spawn,
     startup_times,

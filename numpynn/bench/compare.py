@@ -118,15 +118,21 @@ def summarise(trials, peak_gflops):
             for (config, framework), group in groups.items()]
 
 
+def throughput(trials, peak_gflops):
+    """Speed of one framework over repeated trials of one model: the median seconds per timed
+    epoch, samples/s, GFLOP/s (6 × weights per sample) and its fraction of the matmul peak."""
+    seconds = statistics.median(s for t in trials for s in timed_epochs(t["epoch_seconds"]))
+    samples_per_s = trials[0]["n_train"] / seconds
+    gflops = training_flops(mlp_widths(trials[0]["trial"]["hidden"])) * samples_per_s / 1e9
+    return {"seconds_per_epoch": seconds, "samples_per_s": samples_per_s, "gflops": gflops,
+            "peak_fraction": gflops / peak_gflops}
+
+
 def _summary_row(config, framework, group, peak_gflops):
-    seconds = statistics.median(s for t in group for s in timed_epochs(t["epoch_seconds"]))
-    samples_per_s = group[0]["n_train"] / seconds
-    gflops = training_flops(mlp_widths(group[0]["trial"]["hidden"])) * samples_per_s / 1e9
     return {"config": config, "framework": framework, "batch_size": group[0]["trial"]["batch_size"],
-            "seconds_per_epoch": seconds, "samples_per_s": samples_per_s,
+            **throughput(group, peak_gflops),
             "peak_rss_mib": statistics.median(t["peak_rss_mib"] for t in group),
-            "test_acc": statistics.median(t["test_acc"] for t in group),
-            "gflops": gflops, "peak_fraction": gflops / peak_gflops, "trials": len(group)}
+            "test_acc": statistics.median(t["test_acc"] for t in group), "trials": len(group)}
 
 
 def ratios(summary):

@@ -11,7 +11,6 @@ Same start and rules as numpynn's side: the initial weights of ``mlp(..., rng=se
 steps (without it this loop falls into the trap described in :mod:`numpynn.optim.subnormals`).
 """
 import math
-from time import perf_counter
 
 import numpy as np
 
@@ -119,17 +118,13 @@ class HandLoop:
 
 def train_numpy(trial, data):
     """The benchmark trial (see :mod:`numpynn.bench.trials`) with :class:`HandLoop`."""
-    from numpynn.bench.trials import count_weights, initial_weights, mlp_widths
+    from numpynn.bench.trials import count_weights, initial_weights, mlp_widths, run_epochs
     X, y, X_test, y_test = data
     set_threads(trial.threads)
     weights, biases = zip(*initial_weights(trial.hidden, trial.seed))
     loop = HandLoop(list(weights), list(biases), trial.optimizer, trial.lr, trial.batch_size)
-    rng, seconds = np.random.default_rng(trial.seed), []
-    start_fit = perf_counter()
-    for _ in range(trial.epochs):
-        start = perf_counter()
-        loss = loop.epoch(X, y, rng, trial.batch_size)
-        seconds.append(perf_counter() - start)
-    return {"epoch_seconds": seconds, "fit_seconds": perf_counter() - start_fit,
+    seconds, fit_seconds, loss = run_epochs(
+        trial, lambda rng: loop.epoch(X, y, rng, trial.batch_size))
+    return {"epoch_seconds": seconds, "fit_seconds": fit_seconds,
             "train_loss": loss, "test_acc": loop.accuracy(X_test, y_test),
             "weights": count_weights(mlp_widths(trial.hidden))}

@@ -1,8 +1,7 @@
 """Scaling (issue 5, item 4): samples/s as the batch size and the width grow."""
-import statistics
 from dataclasses import asdict
 
-from numpynn.bench.compare import setup, timed_epochs
+from numpynn.bench.compare import setup, throughput
 from numpynn.bench.trials import HIDDEN, Trial, mlp_widths, spawn, training_flops
 
 # -- scaling: samples/s as the batch and the width grow (issue 5, item 4) --------------------
@@ -56,15 +55,11 @@ def run_scaling(settings=None, batch_sizes=BATCH_SWEEP, widths=WIDTH_SWEEP, log=
 
 
 def _scaling_rows(sweep, batch, hidden, results, peak_gflops):
-    rows = []
-    for framework, trials in results.items():
-        seconds = statistics.median(s for t in trials for s in timed_epochs(t["epoch_seconds"]))
-        samples_per_s = trials[0]["n_train"] / seconds
-        gflops = training_flops(mlp_widths(hidden)) * samples_per_s / 1e9
-        rows.append({"sweep": sweep, "batch_size": batch, "hidden": list(hidden),
-                     "framework": framework, "n_train": trials[0]["n_train"],
-                     "seconds_per_epoch": seconds, "samples_per_s": samples_per_s,
-                     "gflops": gflops, "peak_fraction": gflops / peak_gflops})
-    if len(rows) == 2:
-        rows[0]["speed"] = rows[1]["seconds_per_epoch"] / rows[0]["seconds_per_epoch"]
-    return rows
+    rows = {framework: {"sweep": sweep, "batch_size": batch, "hidden": list(hidden),
+                        "framework": framework, "n_train": trials[0]["n_train"],
+                        **throughput(trials, peak_gflops)}
+            for framework, trials in results.items()}
+    if "numpynn" in rows and "torch" in rows:
+        rows["numpynn"]["speed"] = (rows["torch"]["seconds_per_epoch"]
+                                    / rows["numpynn"]["seconds_per_epoch"])
+    return list(rows.values())

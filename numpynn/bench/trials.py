@@ -221,6 +221,21 @@ def _train_numpynn(trial, data):
             "weights": count_weights(trainer.model)}
 
 
+def run_epochs(trial, run_epoch):
+    """Time ``trial.epochs`` calls of ``run_epoch(rng)``, one epoch each, where ``rng`` is the
+    Trainer's generator (``default_rng(trial.seed)``: the same order of samples as numpynn).
+
+    Returns (seconds of each epoch, seconds in all, the last epoch's return value: its loss).
+    """
+    rng, seconds, result = np.random.default_rng(trial.seed), [], None
+    start_fit = perf_counter()
+    for _ in range(trial.epochs):
+        start = perf_counter()
+        result = run_epoch(rng)
+        seconds.append(perf_counter() - start)
+    return seconds, perf_counter() - start_fit, result
+
+
 def initial_weights(hidden, seed):
     """The initial ``(W, b)`` of every Linear layer of numpynn's ``mlp(784, hidden, 10,
     rng=seed)``: the start all three frameworks train from. W is (D_in, D_out) float32."""
@@ -278,14 +293,8 @@ def _train_torch(trial, data):
     X, y, X_test, y_test = (torch.from_numpy(np.ascontiguousarray(a)) for a in data)
     model = torch_mlp(trial.hidden, initial_weights(trial.hidden, trial.seed))
     optimizer = torch_optimizer(model, trial)
-    rng, seconds = np.random.default_rng(trial.seed), []   # the Trainer's order of samples
-    start_fit = perf_counter()
-    for _ in range(trial.epochs):
-        start = perf_counter()
-        order = torch.from_numpy(rng.permutation(len(X)))
-        loss = torch_epoch(model, optimizer, X, y, order, trial.batch_size)
-        seconds.append(perf_counter() - start)
-    fit_seconds = perf_counter() - start_fit
+    seconds, fit_seconds, loss = run_epochs(trial, lambda rng: torch_epoch(
+        model, optimizer, X, y, torch.from_numpy(rng.permutation(len(X))), trial.batch_size))
     with torch.no_grad():
         correct = sum(int((model(X_test[i:i + 1024]).argmax(1) == y_test[i:i + 1024]).sum())
                       for i in range(0, len(X_test), 1024))

@@ -349,4 +349,3 @@ class Adagrad(Optimizer):
 
 
 OPTIMIZERS = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSProp, "adagrad": Adagrad}
-
