@@ -92,6 +92,7 @@ def _machine(settings, env, log):
     peak = spawn("peak", {"n": settings.peak_size, "repeats": settings.peak_repeats,
                           "threads": settings.threads}, env)
     return {"matmul_peak_gflops": peak["gflops"], "blas": peak["blas"],
+            "axpy": peak["axpy"],
             "threads": settings.threads, "cores": available_cores(),
             "thread_env": {name: env[name] for name in THREAD_ENV_VARS},
             "openblas_kernel_vars_removed": [name for name in OPENBLAS_KERNEL_VARS

@@ -348,8 +348,10 @@ def matmul_peak(n=2048, repeats=5):
 
 
 def peak_job(spec):
+    from numpynn import _blas
     set_threads(spec["threads"])
-    return {"gflops": matmul_peak(spec["n"], spec["repeats"]), "blas": blas_summary()}
+    return {"gflops": matmul_peak(spec["n"], spec["repeats"]), "blas": blas_summary(),
+            "axpy": _blas.BACKEND}
 
 
 STARTUP_SNIPPETS = {

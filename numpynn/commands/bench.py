@@ -178,6 +178,7 @@ def _machine_line(machine):
     removed = machine["openblas_kernel_vars_removed"]
     removed = f" (removed from the workers' environment: {', '.join(removed)})" if removed else ""
     return (f"threads: {machine['threads']} of {machine['cores']} cores; BLAS: {blas}{removed}; "
+            f"SGD's update through {machine['axpy']} axpy; "
             f"float32 matmul peak {machine['matmul_peak_gflops']:.1f} GFLOP/s")
 
 
