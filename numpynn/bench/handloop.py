@@ -6,14 +6,16 @@ place, no checks, no objects between the arrays. The benchmark runs it as a thir
 ``numpy`` (``numpynn bench --frameworks numpynn,numpy,torch``), so what numpynn's layers,
 Trainer and optimizer cost on top of the same arithmetic is measured, not guessed.
 
-Same start and rules as numpynn's side: the initial weights of ``mlp(..., rng=seed)``, one
-``rng.permutation`` per epoch, PyTorch's SGD and Adam, and Adam's subnormal flush every 16
-steps (without it this loop falls into the trap described in :mod:`numpynn.optim.subnormals`).
+Same start, rules and kernels as numpynn's side: the initial weights of ``mlp(..., rng=seed)``,
+one ``rng.permutation`` per epoch, PyTorch's SGD and Adam, SGD's ``p -= lr·g`` through BLAS's
+axpy (:mod:`numpynn._blas`), and Adam's subnormal flush every 16 steps (without it this loop
+falls into the trap described in :mod:`numpynn.optim.subnormals`).
 """
 import math
 
 import numpy as np
 
+from numpynn._blas import axpy
 from numpynn.threads import set_threads
 
 
@@ -79,7 +81,7 @@ class HandLoop:
 
     def sgd(self):
         for p, g, tmp in zip(self.params, self.grads, self.tmp):
-            p -= np.multiply(g, self.lr, out=tmp)
+            axpy(-self.lr, g, p, tmp)                                  # p -= lr * g
 
     def adam(self, betas=(0.9, 0.999), eps=1e-8):
         (beta1, beta2), self.t = betas, self.t + 1
