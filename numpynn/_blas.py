@@ -12,8 +12,8 @@ Where: NumPy's wheels bundle OpenBLAS (``numpy.libs/libscipy_openblas64_*.so`` o
 a self-check on import; otherwise (a NumPy built on MKL or a system BLAS, an unknown layout)
 it falls back to the two NumPy passes. The two differ by at most one rounding per entry:
 BLAS rounds once (a fused multiply-add, exactly what PyTorch's ``add_(g, alpha=-lr)``
-computes), NumPy twice. ``NUMPYNN_BLAS=numpy`` in
-the environment forces the fallback. :data:`BACKEND` says which one runs.
+computes), NumPy twice. ``NUMPYNN_BLAS=numpy`` in the environment forces the fallback;
+:data:`BACKEND` (``"blas"`` or ``"numpy"``) says which one runs.
 
 The thread count is BLAS's own, so ``numpynn.threads.set_threads`` governs it too; OpenBLAS
 splits an ``axpy`` over its threads above 10,000 elements.
