@@ -34,6 +34,11 @@ _LETTER = {np.dtype(np.float32): ("s", ctypes.c_float),
            np.dtype(np.float64): ("d", ctypes.c_double)}
 
 
+def address(a):
+    """The memory address of ``a``'s first element."""
+    return a.__array_interface__["data"][0]
+
+
 def _library():
     """ctypes handle of the OpenBLAS inside NumPy's installation, or None."""
     root = os.path.dirname(np.__file__)
@@ -62,7 +67,7 @@ def _self_check(routine, dtype, real):
     alpha, x = dtype.type(-0.375), np.linspace(-1, 1, 20_011, dtype=dtype)
     y = np.cos(np.arange(x.size, dtype=dtype))
     expected, scale = y + alpha * x, np.abs(y) + np.abs(alpha * x)
-    routine(x.size, real(alpha), x.ctypes.data, 1, y.ctypes.data, 1)
+    routine(x.size, real(alpha), address(x), 1, address(y), 1)
     return bool(np.all(np.abs(y - expected) <= 2 * np.finfo(dtype).eps * scale))
 
 
@@ -81,10 +86,6 @@ def _find_routines():
 
 _ROUTINES = _find_routines()
 BACKEND = "blas" if _ROUTINES else "numpy"
-
-
-def _address(a):
-    return a.__array_interface__["data"][0]
 
 
 def axpy(alpha, x, y, tmp):
@@ -110,7 +111,7 @@ def axpy(alpha, x, y, tmp):
     routine = _ROUTINES.get(y.dtype)
     if (routine is not None and x.dtype == y.dtype and x.shape == y.shape
             and x.flags.c_contiguous and y.flags.c_contiguous and y.flags.writeable):
-        routine(y.size, alpha, _address(x), 1, _address(y), 1)
+        routine(y.size, alpha, address(x), 1, address(y), 1)
         return y
     y -= np.multiply(x, -alpha, out=tmp)
     return y

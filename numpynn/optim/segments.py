@@ -10,16 +10,14 @@ streaming the whole array through memory. Element-wise, so the results are the s
 """
 import numpy as np
 
+from numpynn._blas import address
+
 BLOCK_BYTES = 256 * 1024
 
 
 def _flat(a):
     """``a`` as a 1-D array: a view of a contiguous array (a copy otherwise)."""
     return a.reshape(-1)
-
-
-def _address(a):
-    return a.__array_interface__["data"][0]
 
 
 def packed_vector(arrays):
@@ -32,12 +30,12 @@ def packed_vector(arrays):
     base = arrays[0].base
     if base is None or base.ndim != 1 or not base.flags.c_contiguous:
         return None
-    address = _address(base)
+    start = address(base)        # where the next array must begin
     for a in arrays:
-        if a.base is not base or not a.flags.c_contiguous or _address(a) != address:
+        if a.base is not base or not a.flags.c_contiguous or address(a) != start:
             return None
-        address += a.nbytes
-    return base if address == _address(base) + base.nbytes else None
+        start += a.nbytes
+    return base if start == address(base) + base.nbytes else None
 
 
 def block_size(p):
