@@ -24,6 +24,8 @@ import os
 
 import numpy as np
 
+from numpynn._aligned import address
+
 # name patterns of NumPy's bundled OpenBLAS: scipy-openblas (NumPy >= 2) and openblas (1.x)
 _LIBRARY_GLOBS = ("../numpy.libs/*openblas*", ".dylibs/*openblas*")
 # (symbol prefix, suffix, integer type): the "64_" builds take 64-bit sizes and strides
@@ -32,11 +34,6 @@ _SYMBOLS = (("scipy_cblas_", "64_", ctypes.c_int64), ("cblas_", "64_", ctypes.c_
 # dtype -> (BLAS letter, C type of alpha)
 _LETTER = {np.dtype(np.float32): ("s", ctypes.c_float),
            np.dtype(np.float64): ("d", ctypes.c_double)}
-
-
-def address(a):
-    """The memory address of ``a``'s first element."""
-    return a.__array_interface__["data"][0]
 
 
 def _library():

@@ -3,6 +3,7 @@ import copy
 
 import numpy as np
 
+from numpynn import _aligned as aligned
 from numpynn._validation import check_array
 from numpynn.layers import Layer
 
@@ -205,7 +206,7 @@ def _pack(layers, table):
     if (len(arrays) < 2 or any(a.base is not None for a in arrays)
             or len({id(a) for a in arrays}) < len(arrays) or len({a.dtype for a in arrays}) > 1):
         return
-    flat = np.empty(sum(a.size for a in arrays), dtype=arrays[0].dtype)
+    flat = aligned.empty(sum(a.size for a in arrays), arrays[0].dtype)
     start = 0
     for layer, key, a in entries:
         view = flat[start:start + a.size].reshape(a.shape)

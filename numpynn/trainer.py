@@ -21,6 +21,7 @@ import math
 
 import numpy as np
 
+from numpynn import _aligned as aligned
 from numpynn._validation import (all_finite, as_generator, check_array, check_labels,
                                  check_positive)
 from numpynn.callbacks import Callback, LRSchedulerCallback, make_progress
@@ -365,8 +366,8 @@ class _Loop:
         self.trainer, self.X, self.y = trainer, X, y
         self.batch_size, self.shuffle = batch_size, shuffle
         self.eval_batch = max(batch_size, 1024)
-        self.xbuf = np.empty((batch_size,) + X.shape[1:], dtype=X.dtype)  # (B, D)
-        self.ybuf = np.empty((batch_size,) + y.shape[1:], dtype=y.dtype)  # (B,) or (B, M)
+        self.xbuf = aligned.empty((batch_size,) + X.shape[1:], X.dtype)  # (B, D)
+        self.ybuf = aligned.empty((batch_size,) + y.shape[1:], y.dtype)  # (B,) or (B, M)
         self.model, self.optimizer = trainer.model, trainer.optimizer
         self.loss_fn, self.reg, self.clip_norm = _loss_kernel(trainer.loss_fn), trainer.reg, \
             trainer.clip_norm

@@ -3,6 +3,7 @@ import pytest
 import torch
 
 import numpynn as nn
+from numpynn._aligned import address
 from numpynn.gradcheck import check_model
 from numpynn.optim.segments import packed_vector
 
@@ -109,7 +110,9 @@ def test_parameters_and_gradients_are_packed_in_order_values_unchanged():
         np.testing.assert_array_equal(value, old)
     assert model.params()["0.W"] is layers[0].W         # the layer holds the view itself
     segment, = nn.optim.SGD(model.params())._segments     # the optimizer sees one vector
-    assert segment.gradient(model.grads()) is packed_vector(list(model.grads().values()))
+    grad_vector = packed_vector(list(model.grads().values()))
+    assert address(segment.gradient(model.grads())) == address(grad_vector)   # no copy
+    assert segment.gradient(model.grads()).size == grad_vector.size
     layers[0].W = np.ones((6, 5))                         # assignment writes into the buffer
     assert packed_vector(list(model.params().values()))[:30].sum() == 30
 

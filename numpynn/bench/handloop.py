@@ -1,8 +1,8 @@
 """The floor: the benchmark's MLP trained by a hand-written float32 NumPy loop, no library.
 
 It is the loop a careful student writes once the math is known: weights in lists, every
-buffer allocated once, batches gathered with ``np.take(..., out=)``, ReLU and the softmax in
-place, no checks, no objects between the arrays. The benchmark runs it as a third framework,
+buffer allocated once (64-byte aligned, see :mod:`numpynn._aligned`), batches gathered with
+``np.take(..., out=)``, ReLU and the softmax in place, no checks, no objects between the arrays. The benchmark runs it as a third framework,
 ``numpy`` (``numpynn bench --frameworks numpynn,numpy,torch``), so what numpynn's layers,
 Trainer and optimizer cost on top of the same arithmetic is measured, not guessed.
 
@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 
+from numpynn import _aligned as aligned
 from numpynn._blas import axpy
 from numpynn.threads import set_threads
 
@@ -35,18 +36,18 @@ class HandLoop:
     def __init__(self, weights, biases, optimizer, lr, batch_size):
         self.W, self.b, self.lr = weights, biases, lr
         widths, B = [W.shape[0] for W in weights] + [weights[-1].shape[1]], batch_size
-        self.x, self.y = np.empty((B, widths[0]), np.float32), np.empty(B, np.int64)
-        self.out = [np.empty((B, w), np.float32) for w in widths[1:]]     # each layer's output
-        self.dx = [np.empty((B, w), np.float32) for w in widths[1:-1]]    # dL/d(hidden output)
-        self.mask = [np.empty((B, w), bool) for w in widths[1:-1]]
+        self.x, self.y = aligned.empty((B, widths[0]), np.float32), aligned.empty(B, np.int64)
+        self.out = [aligned.empty((B, w), np.float32) for w in widths[1:]]  # each layer's output
+        self.dx = [aligned.empty((B, w), np.float32) for w in widths[1:-1]]  # dL/d(hidden output)
+        self.mask = [aligned.empty((B, w), bool) for w in widths[1:-1]]
         self.params = [p for pair in zip(weights, biases) for p in pair]   # W0, b0, W1, …
-        self.grads = [np.empty_like(p) for p in self.params]
-        self.tmp = [np.empty_like(p) for p in self.params]
+        self.grads = [aligned.empty_like(p) for p in self.params]
+        self.tmp = [aligned.empty_like(p) for p in self.params]
         self.update = {"sgd": self.sgd, "adam": self.adam}[optimizer]
         if optimizer == "adam":
-            self.m = [np.zeros_like(p) for p in self.params]
-            self.v = [np.zeros_like(p) for p in self.params]
-            self.masks = [np.empty(p.shape, dtype=bool) for p in self.params]
+            self.m = [aligned.zeros_like(p) for p in self.params]
+            self.v = [aligned.zeros_like(p) for p in self.params]
+            self.masks = [aligned.empty(p.shape, bool) for p in self.params]
             self.t = 0
 
     def step(self, X, y, idx):

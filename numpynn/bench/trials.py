@@ -238,10 +238,12 @@ def run_epochs(trial, run_epoch):
 
 def initial_weights(hidden, seed):
     """The initial ``(W, b)`` of every Linear layer of numpynn's ``mlp(784, hidden, 10,
-    rng=seed)``: the start all three frameworks train from. W is (D_in, D_out) float32."""
+    rng=seed)``: the start all three frameworks train from. W is (D_in, D_out) float32,
+    64-byte aligned like the Trainer's parameters (see :mod:`numpynn._aligned`)."""
+    from numpynn._aligned import copy
     from numpynn.layers import Linear
     from numpynn.models import mlp
-    return [(layer.W.copy(), layer.b.copy())
+    return [(copy(layer.W), copy(layer.b))
             for layer in mlp(N_FEATURES, hidden, N_CLASSES, activation="relu", rng=seed)
             if isinstance(layer, Linear)]
 

@@ -3,6 +3,7 @@ through the segments and blocks of its parameters, and saves and restores its st
 update rule (:mod:`numpynn.optim.optimizers`) fills one hook, ``_update``."""
 import numpy as np
 
+from numpynn import _aligned as aligned
 from numpynn._validation import check_positive, check_same_shape
 from numpynn.optim._checks import _check_params, _count, _key_mismatch, _plain, set_hyper
 from numpynn.optim.segments import Segment, block_size, packed_vector
@@ -66,7 +67,7 @@ class Optimizer:
         return ()
 
     def _init_state(self, p):
-        return {name: np.zeros_like(p) for name in self._buffers()}
+        return {name: aligned.zeros_like(p) for name in self._buffers()}
 
     def _flush_names(self, dtype):
         """Decaying buffers to flush of subnormals (only where provably harmless)."""
@@ -98,11 +99,11 @@ class Optimizer:
     def _add_segment(self, keys, vector, state):
         coupled = getattr(self, "weight_decay", 0) != 0 and not self.decoupled_weight_decay
         names, size = self._flush_names(vector.dtype), block_size(vector)
-        scratch = {"tmp": np.empty(size, dtype=vector.dtype)}
+        scratch = {"tmp": aligned.empty(size, vector.dtype)}
         if coupled:
-            scratch["grad"] = np.empty(size, dtype=vector.dtype)
+            scratch["grad"] = aligned.empty(size, vector.dtype)
         if needs_mask(names):
-            scratch["mask"] = np.empty(size, dtype=bool)
+            scratch["mask"] = aligned.empty(size, bool)
         flush = flush_plan(names, vector.dtype)
         self._segments.append(Segment(keys, vector, state, scratch, flush))
 

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from numpynn import _aligned as aligned
 from numpynn._blas import axpy
 from numpynn.optim._checks import _check_nonnegative, _flag, _pair, _real
 from numpynn.optim.optimizer import Optimizer
@@ -344,7 +345,7 @@ class Adagrad(Optimizer):
         return self._buffers() if _negligible_beside(self.eps, shift, dtype) else ()
 
     def _init_state(self, p):
-        return {"sum": np.full_like(p, self.initial_accumulator_value)}
+        return {"sum": aligned.full_like(p, self.initial_accumulator_value)}
 
     def _update(self, p, g, state, scratch):
         g, tmp, total = self._decayed_grad(p, g, scratch), scratch["tmp"], state["sum"]

@@ -10,7 +10,8 @@ streaming the whole array through memory. Element-wise, so the results are the s
 """
 import numpy as np
 
-from numpynn._blas import address
+from numpynn import _aligned as aligned
+from numpynn._aligned import address
 
 BLOCK_BYTES = 256 * 1024
 
@@ -21,21 +22,24 @@ def _flat(a):
 
 
 def packed_vector(arrays):
-    """The 1-D array that ``arrays`` tile exactly, one after another in order, or None.
+    """A 1-D view of the memory that ``arrays`` tile, one after another in order, or None.
 
     ``Sequential`` packs its layers' parameters (and gradients) into one buffer and hands
     out views of it; an optimizer then updates the whole buffer as one vector, in a few
-    NumPy calls whatever the number of arrays.
+    NumPy calls whatever the number of arrays. The arrays must be C-contiguous views of one
+    base, of one dtype, each starting where the previous one ends.
     """
-    base = arrays[0].base
-    if base is None or base.ndim != 1 or not base.flags.c_contiguous:
+    first, base = arrays[0], arrays[0].base
+    if base is None or not base.flags.c_contiguous:
         return None
-    start = address(base)        # where the next array must begin
+    end = address(first)         # where the next array must begin
     for a in arrays:
-        if a.base is not base or not a.flags.c_contiguous or address(a) != start:
+        if (a.base is not base or a.dtype != first.dtype or not a.flags.c_contiguous
+                or address(a) != end):
             return None
-        start += a.nbytes
-    return base if start == address(base) + base.nbytes else None
+        end += a.nbytes
+    skip = address(first) - address(base)
+    return base.reshape(-1).view(np.uint8)[skip:skip + end - address(first)].view(first.dtype)
 
 
 def block_size(p):
@@ -83,6 +87,6 @@ class Segment:
         if self._grad_vector is not None:
             return self._grad_vector
         if self._gathered is None:
-            self._gathered = np.empty(self.size, dtype=arrays[0].dtype)
+            self._gathered = aligned.empty(self.size, arrays[0].dtype)
         return np.concatenate([_flat(a) for a in arrays], out=self._gathered)
 
