@@ -2,12 +2,12 @@
 
 Why: NumPy takes its memory from ``malloc``, which on glibc returns addresses 16 bytes past a
 64-byte cache line. AVX-512 loads and stores move 64 bytes at a time, so on such an array
-every full-width access straddles two cache lines. Aligned, an epoch of the benchmark MLP
-(batch 64, SGD) runs about 6 % faster (README's Performance section).
+every full-width access straddles two cache lines.
 
-Where: the packed parameter and gradient vectors (``Sequential``), optimizer state and scratch,
-the Trainer's batch buffers, and the outputs of the Linear and ReLU kernels, which feed the
-next matrix product. Elsewhere NumPy's own allocation is fine.
+Where: the arrays made once and used every step -- the packed parameter and gradient vectors
+(``Sequential``), optimizer state and scratch, and the Trainer's batch buffers. The layers'
+outputs stay NumPy's own: aligning a fresh array costs a few µs (finding its address), as much
+as aligning it saves (README's Performance section has the measurements).
 
 >>> a = empty((3, 5), np.float32)
 >>> a.shape, a.dtype, address(a) % ALIGNMENT

@@ -12,16 +12,10 @@ import math
 
 import numpy as np
 
-from numpynn import _aligned as aligned
 from numpynn._numerics import underflow_to_zero
 from numpynn._special import erf, erfc  # noqa: F401  (public: F.erf, F.erfc)
 
 # --- Linear ---------------------------------------------------------------------------------------
-
-
-def _product(a, b):
-    """An aligned array (see :mod:`numpynn._aligned`) for the matrix product ``a @ b``."""
-    return aligned.empty((a.shape[0], b.shape[1]), np.promote_types(a.dtype, b.dtype))
 
 
 def linear_forward(x, W, b):
@@ -38,9 +32,8 @@ def linear_forward(x, W, b):
     out : ndarray of shape (N, M)
     cache : (x, W)
     """
-    x2d = x.reshape(x.shape[0], -1)
-    out = np.matmul(x2d, W, out=_product(x2d, W))  # (N, D) @ (D, M) -> (N, M)
-    out += b                                         # (N, M) + (M,)
+    out = x.reshape(x.shape[0], -1) @ W  # (N, D) @ (D, M) -> (N, M)
+    out += b                             # (N, M) + (M,)
     return out, (x, W)
 
 
@@ -65,12 +58,8 @@ def linear_backward(dout, cache, need_dx=True, out=None):
     dW_out, db_out = out if out is not None else (None, None)
     dW = np.matmul(x.reshape(x.shape[0], -1).T, dout, out=dW_out)  # (D, N) @ (N, M) -> (D, M)
     db = np.add.reduce(dout, axis=0, out=db_out)                    # (M,)
-    dx = None
-    if need_dx:
-        dx = np.matmul(dout, W.T, out=_product(dout, W.T))          # (N, M) @ (M, D) -> (N, D)
-        dx = dx.reshape(x.shape)
+    dx = (dout @ W.T).reshape(x.shape) if need_dx else None         # (N, M) @ (M, D) -> x's shape
     return dx, dW, db
-
 
 
 # --- Activations: elementwise, out and dx of x's shape and dtype ----------------------------------
@@ -81,14 +70,13 @@ _INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
 
 def relu_forward(x):
     """ReLU: y = max(0, x). Cache: the output (y > 0 exactly where x > 0)."""
-    out = np.maximum(x, 0, out=aligned.empty_like(x))
+    out = np.maximum(x, 0)
     return out, out
 
 
 def relu_backward(dout, cache):
     """dx = dout · [y > 0] (subgradient 0 at x = 0, as in PyTorch)."""
-    # float·bool keeps dout's dtype; ~6x faster than where
-    return np.multiply(dout, cache > 0, out=aligned.empty_like(dout))
+    return np.multiply(dout, cache > 0)  # float·bool keeps dout's dtype; ~6x faster than where
 
 
 def leaky_relu_forward(x, negative_slope=0.01):

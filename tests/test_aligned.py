@@ -1,12 +1,12 @@
-"""64-byte aligned arrays (numpynn._aligned) and where the hot path uses them."""
+"""64-byte aligned arrays (numpynn._aligned) and the arrays of the hot path that use them."""
 import numpy as np
 import pytest
 
 import numpynn as nn
-import numpynn.functional as F
 from numpynn import _aligned as aligned
 from numpynn._aligned import address
 from numpynn.optim.segments import packed_vector
+from numpynn.trainer import _Loop
 
 
 def is_aligned(a):
@@ -33,26 +33,17 @@ def test_filled_variants_hold_their_values():
         assert made.dtype == expected.dtype
 
 
-def test_model_optimizer_and_kernels_hand_out_aligned_arrays():
+def test_model_optimizer_and_trainer_keep_their_arrays_aligned():
     model = nn.Sequential(nn.Linear(6, 5, rng=0), nn.ReLU(), nn.Linear(5, 3, rng=1))
     for table in (model.params(), model.grads()):
         assert is_aligned(packed_vector(list(table.values())))
     opt = nn.optim.Adam(model.params())
     assert all(is_aligned(buf) for buf in opt.state["0.W"].values())
-    x = np.ones((4, 6), np.float32)
-    out, cache = F.linear_forward(x, model.params()["0.W"], model.params()["0.b"])
-    relu, relu_cache = F.relu_forward(out)
-    dx, _, _ = F.linear_backward(F.relu_backward(np.ones_like(relu), relu_cache), cache)
-    assert all(map(is_aligned, (out, relu, F.relu_backward(relu, relu_cache), dx)))
-    assert out.dtype == relu.dtype == dx.dtype == np.float32
-
-
-def test_kernels_keep_numpys_result_dtype():
-    W, b = np.ones((3, 2), np.float32), np.zeros(2, np.float32)
-    out, cache = F.linear_forward(np.ones((4, 3), np.float64), W, b)   # float64 @ float32
-    assert out.dtype == np.float64
-    assert F.linear_backward(out, cache)[0].dtype == np.float64
-    assert F.linear_forward(np.ones((4, 3), np.int64), W, b)[0].dtype == np.float64
+    segment, = opt._segments
+    assert all(is_aligned(buf) for buf in segment.blocks[0][3].values())     # scratch
+    trainer = nn.Trainer(model, nn.SoftmaxCrossEntropy(), opt, progress=False)
+    loop = _Loop(trainer, np.ones((10, 6), np.float32), np.arange(10) % 3, 4, shuffle=True)
+    assert is_aligned(loop.xbuf) and is_aligned(loop.ybuf)
 
 
 def test_packed_vector_views_any_adjacent_run_of_one_base_and_nothing_else():

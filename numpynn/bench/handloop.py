@@ -1,14 +1,15 @@
 """The floor: the benchmark's MLP trained by a hand-written float32 NumPy loop, no library.
 
 It is the loop a careful student writes once the math is known: weights in lists, every
-buffer allocated once (64-byte aligned, see :mod:`numpynn._aligned`), batches gathered with
-``np.take(..., out=)``, ReLU and the softmax in place, no checks, no objects between the arrays. The benchmark runs it as a third framework,
+buffer allocated once, batches gathered with ``np.take(..., out=)``, ReLU and the softmax in
+place, no checks, no objects between the arrays. The benchmark runs it as a third framework,
 ``numpy`` (``numpynn bench --frameworks numpynn,numpy,torch``), so what numpynn's layers,
 Trainer and optimizer cost on top of the same arithmetic is measured, not guessed.
 
 Same start, rules and kernels as numpynn's side: the initial weights of ``mlp(..., rng=seed)``,
 one ``rng.permutation`` per epoch, PyTorch's SGD and Adam, SGD's ``p -= lr·g`` through BLAS's
-axpy (:mod:`numpynn._blas`), and Adam's subnormal flush every 16 steps (without it this loop
+axpy (:mod:`numpynn._blas`), the same arrays 64-byte aligned (:mod:`numpynn._aligned`:
+parameters, gradients, optimizer state and the batch, not the activations), and Adam's subnormal flush every 16 steps (without it this loop
 falls into the trap described in :mod:`numpynn.optim.subnormals`).
 """
 import math
@@ -37,9 +38,9 @@ class HandLoop:
         self.W, self.b, self.lr = weights, biases, lr
         widths, B = [W.shape[0] for W in weights] + [weights[-1].shape[1]], batch_size
         self.x, self.y = aligned.empty((B, widths[0]), np.float32), aligned.empty(B, np.int64)
-        self.out = [aligned.empty((B, w), np.float32) for w in widths[1:]]  # each layer's output
-        self.dx = [aligned.empty((B, w), np.float32) for w in widths[1:-1]]  # dL/d(hidden output)
-        self.mask = [aligned.empty((B, w), bool) for w in widths[1:-1]]
+        self.out = [np.empty((B, w), np.float32) for w in widths[1:]]     # each layer's output
+        self.dx = [np.empty((B, w), np.float32) for w in widths[1:-1]]    # dL/d(hidden output)
+        self.mask = [np.empty((B, w), bool) for w in widths[1:-1]]
         self.params = [p for pair in zip(weights, biases) for p in pair]   # W0, b0, W1, …
         self.grads = [aligned.empty_like(p) for p in self.params]
         self.tmp = [aligned.empty_like(p) for p in self.params]
