@@ -7,7 +7,10 @@ Every layer follows one protocol (CS231n's layer API behind an object):
 - ``params`` and ``grads`` are dicts with the same keys holding the *very* arrays (an optimizer
   built on ``params`` keeps working for the layer's lifetime); ``buffers`` holds non-trained state
   such as batch norm's running statistics;
-- ``train()`` / ``eval()`` set the ``training`` flag (dropout and batch norm read it).
+- ``train()`` / ``eval()`` set the ``training`` flag (dropout and batch norm read it);
+- layers with ``reuses_outputs = True`` (Linear, ReLU) also take ``reuse=True`` in forward and
+  backward: they write into their own arrays from the previous call instead of new ones. Only a
+  caller done with the previous outputs asks for it: the Trainer, inside its training steps.
 
 The math lives in :mod:`numpynn.functional`; a layer only routes arrays to it.
 """
@@ -16,6 +19,7 @@ import numbers
 
 import numpy as np
 
+from numpynn import _aligned as aligned
 from numpynn import functional as F
 from numpynn._validation import as_generator, check_positive, check_probability
 from numpynn.init import initialize
@@ -78,12 +82,16 @@ class Layer:
         Non-trainable state saved with the model (e.g. running statistics).
     training : bool
         Set by :meth:`train` / :meth:`eval`.
+    reuses_outputs : bool
+        Class attribute: forward and backward take ``reuse`` (see :meth:`_output`).
     """
+    reuses_outputs = False
 
     def __init__(self):
         self.params, self.grads, self.buffers = {}, {}, {}
         self.training = True
         self._cache = _NOT_RUN
+        self._reused = {}
 
     def add_param(self, name, value):
         """Register a trainable array and a zero gradient of the same shape and dtype."""
@@ -126,6 +134,21 @@ class Layer:
         if "dtype" in self.config():
             self.dtype = np.dtype(dtype)
         return self
+
+    def _output(self, name, shape, dtype, reuse):
+        """Where a kernel writes output ``name`` (e.g. "out", "dx"): None, so NumPy makes a new
+        array; with ``reuse``, the layer's own array from the previous call (64-byte aligned, see
+        :mod:`numpynn._aligned`), made again only when the shape or dtype changes.
+
+        Reuse overwrites the previous call's output, so only a caller done with it asks: the
+        Trainer, whose steps each read every output before the next step.
+        """
+        if not reuse:
+            return None
+        out = self._reused.get(name)
+        if out is None or out.shape != shape or out.dtype != dtype:
+            out = self._reused[name] = aligned.empty(shape, dtype)
+        return out
 
     def _take_cache(self):
         if self._cache is _NOT_RUN:
@@ -174,6 +197,7 @@ class Linear(Layer):
 
     W, b = ArrayView("params", "W"), ArrayView("params", "b")
     dW, db = ArrayView("grads", "W"), ArrayView("grads", "b")
+    reuses_outputs = True
 
     def __init__(self, n_in, n_out, init="xavier_uniform", rng=None, dtype=np.float32, std=None):
         super().__init__()
@@ -185,17 +209,22 @@ class Linear(Layer):
                                        self.dtype, std=std))
         self.add_param("b", np.zeros(self.n_out, dtype=self.dtype))
 
-    def forward(self, x):
+    def forward(self, x, reuse=False):
         n_features = math.prod(x.shape[1:]) if x.ndim >= 2 else -1
         if n_features != self.n_in:
             raise ValueError(f"{self!r}.forward: x has shape {x.shape}; expected "
                              f"(N, {self.n_in}) or (N, …) with {self.n_in} features per sample")
-        out, self._cache = F.linear_forward(x, self.W, self.b)
+        out = self._output("out", (x.shape[0], self.n_out), np.promote_types(x.dtype, self.dtype),
+                           reuse)
+        out, self._cache = F.linear_forward(x, self.W, self.b, out=out)
         return out
 
-    def backward(self, dout, need_dx=True):
+    def backward(self, dout, need_dx=True, reuse=False):
         """Store dW and db (in place) and return dx, or None with ``need_dx=False``."""
-        dx, _, _ = F.linear_backward(dout, self._take_cache(), need_dx, out=(self.dW, self.db))
+        dx = self._output("dx", (dout.shape[0], self.n_in),
+                          np.promote_types(dout.dtype, self.dtype), reuse and need_dx)
+        dx, _, _ = F.linear_backward(dout, self._take_cache(), need_dx, out=(self.dW, self.db),
+                                     dx_out=dx)
         return dx
 
     def config(self):
@@ -230,6 +259,15 @@ class Activation(Layer):
 class ReLU(Activation):
     """``max(0, x)``; the derivative at 0 is taken as 0."""
     activation = "relu"
+    reuses_outputs = True
+
+    def forward(self, x, reuse=False):
+        out, self._cache = F.relu_forward(x, out=self._output("out", x.shape, x.dtype, reuse))
+        return out
+
+    def backward(self, dout, reuse=False):
+        dx = self._output("dx", dout.shape, dout.dtype, reuse)
+        return F.relu_backward(dout, self._take_cache(), out=dx)
 
 
 class LeakyReLU(Activation):

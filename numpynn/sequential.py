@@ -58,25 +58,33 @@ class Sequential:
                              "\nhelp: for one sample use x.reshape(1, -1)")
         return self.forward_trusted(x.astype(self.dtype, copy=False))
 
-    def forward_trusted(self, x):
-        """``forward`` without input validation, for callers that validated once (the Trainer)."""
+    def forward_trusted(self, x, reuse=False):
+        """``forward`` without input validation, for callers that validated once (the Trainer).
+
+        ``reuse=True`` lets the layers that can (``reuses_outputs``) write into their arrays
+        of the previous call, which this call's outputs then overwrite: the Trainer's steps.
+        """
         for layer in self.layers:
-            x = layer.forward(x)
+            x = layer.forward(x, reuse=True) if reuse and layer.reuses_outputs else layer.forward(x)
         return x
 
-    def backward(self, dout, need_dx=True):
+    def backward(self, dout, need_dx=True, reuse=False):
         """Backpropagate ``dout`` (dL/d output) through every layer; returns dL/dx.
 
         With ``need_dx=False`` (what training needs) the pass stops at the first layer that has
         parameters, which computes only its parameter gradients, and None is returned.
+        ``reuse`` is :meth:`forward_trusted`'s.
         """
         layers = self.layers
         first = 0 if need_dx else next((i for i, layer in enumerate(layers) if layer.params), None)
         if first is None:
             return None  # nothing to train: no gradient is needed at all
         for layer in reversed(layers[first + 1:]):
-            dout = layer.backward(dout)
-        return layers[first].backward(dout) if need_dx else layers[first].backward(dout, False)
+            dout = layer.backward(dout, reuse=True) if reuse and layer.reuses_outputs \
+                else layer.backward(dout)
+        if need_dx:
+            return layers[first].backward(dout)
+        return layers[first].backward(dout, False)
 
     __call__ = forward
 

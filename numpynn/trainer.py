@@ -403,7 +403,7 @@ class _Loop:
         # mode="clip": the indices are valid by construction, and "raise" would buffer out
         xb = np.take(self.X, idx, axis=0, out=self.xbuf[:len(idx)], mode="clip")  # (B, D)
         yb = np.take(self.y, idx, axis=0, out=self.ybuf[:len(idx)], mode="clip")
-        out = self.model.forward_trusted(xb)
+        out = self.model.forward_trusted(xb, reuse=True)  # each step's arrays, again
         loss, dout = self.loss_fn(out, yb)
         if self.reg:
             penalty, reg_grads = l2_penalty(self.weights, self.reg)
@@ -411,7 +411,7 @@ class _Loop:
         if not math.isfinite(loss):
             return loss, 0
         correct = self.count(out, yb, self.threshold) if self.count is not None else 0
-        self.model.backward(dout, need_dx=False)
+        self.model.backward(dout, need_dx=False, reuse=True)
         if self.reg:
             for name, grad in reg_grads.items():
                 self.grads[name] += grad

@@ -154,3 +154,37 @@ def test_astype_packs_the_converted_copy():
     copy64 = mlp().astype(np.float64)
     flat = packed_vector(list(copy64.params().values()))
     assert flat is not None and flat.dtype == np.float64
+
+
+# -- reused outputs (the Trainer's steps) ----------------------------------------------------
+def test_reused_outputs_give_the_same_bits_as_fresh_ones():
+    """Steps with ``reuse=True`` (as the Trainer runs them) equal steps with new arrays, in the
+    outputs, the gradients and dL/dx, batch after batch and across a change of batch size."""
+    fresh, reused = mlp(), mlp()
+    rng = np.random.default_rng(0)
+    for n in (5, 5, 3, 5):
+        x = rng.normal(size=(n, 6)).astype(np.float32)
+        dout = rng.normal(size=(n, 3)).astype(np.float32)
+        out = fresh.forward_trusted(x)
+        np.testing.assert_array_equal(reused.forward_trusted(x, reuse=True), out)
+        for need_dx in (True, False):
+            dx = fresh.backward(dout, need_dx=need_dx)
+            reused_dx = reused.backward(dout, need_dx=need_dx, reuse=True)
+            if need_dx:
+                np.testing.assert_array_equal(reused_dx, dx)
+            for key, g in fresh.grads().items():
+                np.testing.assert_array_equal(reused.grads()[key], g)
+
+
+def test_only_reuse_overwrites_a_previous_output():
+    model = mlp()
+    x1, x2 = np.ones((4, 6), np.float32), np.full((4, 6), 2.0, np.float32)
+    first = model.forward(x1)
+    kept = first.copy()
+    model.forward(x2)
+    np.testing.assert_array_equal(first, kept)             # public calls: always new arrays
+    assert model.forward_trusted(x1, reuse=True) is not first
+    reused = model.forward_trusted(x1, reuse=True)
+    assert model.forward_trusted(x2, reuse=True) is reused     # the same array, overwritten
+    assert address(reused) % 64 == 0                            # aligned, see numpynn._aligned
+    assert model.forward_trusted(x2[:3], reuse=True).shape == (3, 3)   # remade for a new shape

@@ -8,9 +8,9 @@ Trainer and optimizer cost on top of the same arithmetic is measured, not guesse
 
 Same start, rules and kernels as numpynn's side: the initial weights of ``mlp(..., rng=seed)``,
 one ``rng.permutation`` per epoch, PyTorch's SGD and Adam, SGD's ``p -= lr·g`` through BLAS's
-axpy (:mod:`numpynn._blas`), the same arrays 64-byte aligned (:mod:`numpynn._aligned`:
-parameters, gradients, optimizer state and the batch, not the activations), and Adam's subnormal flush every 16 steps (without it this loop
-falls into the trap described in :mod:`numpynn.optim.subnormals`).
+axpy (:mod:`numpynn._blas`), its arrays 64-byte aligned (:mod:`numpynn._aligned`), and
+Adam's subnormal flush every 16 steps (without it this loop falls into the trap described in
+:mod:`numpynn.optim.subnormals`).
 """
 import math
 
@@ -38,9 +38,9 @@ class HandLoop:
         self.W, self.b, self.lr = weights, biases, lr
         widths, B = [W.shape[0] for W in weights] + [weights[-1].shape[1]], batch_size
         self.x, self.y = aligned.empty((B, widths[0]), np.float32), aligned.empty(B, np.int64)
-        self.out = [np.empty((B, w), np.float32) for w in widths[1:]]     # each layer's output
-        self.dx = [np.empty((B, w), np.float32) for w in widths[1:-1]]    # dL/d(hidden output)
-        self.mask = [np.empty((B, w), bool) for w in widths[1:-1]]
+        self.out = [aligned.empty((B, w), np.float32) for w in widths[1:]]  # each layer's output
+        self.dx = [aligned.empty((B, w), np.float32) for w in widths[1:-1]]  # dL/d(hidden output)
+        self.mask = [aligned.empty((B, w), bool) for w in widths[1:-1]]
         self.params = [p for pair in zip(weights, biases) for p in pair]   # W0, b0, W1, …
         self.grads = [aligned.empty_like(p) for p in self.params]
         self.tmp = [aligned.empty_like(p) for p in self.params]
