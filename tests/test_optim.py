@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from numpynn import _blas
 from numpynn.optim import segments
 from numpynn.optim import (OPTIMIZERS, SCHEDULES, SGD, Adam, AdamW, CosineWarmupLR,
                            ExponentialLR, ReduceLROnPlateau, RMSProp, RMSprop, StepLR,
@@ -566,7 +567,9 @@ def test_blocked_update_is_bit_identical_to_whole_array_update(name, monkeypatch
     rng = np.random.default_rng(5)
     start = rng.normal(size=(300, 300)).astype(np.float32)
     grads = [rng.normal(size=(300, 300)).astype(np.float32) for _ in range(5)]
-    kwargs = {"momentum": 0.9} if name in ("sgd", "rmsprop") else {}
+    # SGD with Nesterov: plain and momentum SGD on BLAS always take one block (below)
+    kwargs = {"sgd": {"momentum": 0.9, "nesterov": True}, "rmsprop": {"momentum": 0.9}}
+    kwargs = kwargs.get(name, {})
     results = []
     for block_bytes in (256 * 1024, 2**40):
         monkeypatch.setattr(segments, "BLOCK_BYTES", block_bytes)
@@ -577,6 +580,20 @@ def test_blocked_update_is_bit_identical_to_whole_array_update(name, monkeypatch
             opt.step({"W": g})
         results.append(params["W"])
     np.testing.assert_array_equal(results[0], results[1])
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"momentum": 0.9}, {"momentum": 0.9, "dampening": 0.1}])
+def test_sgd_through_blas_updates_the_whole_vector_in_one_block(kwargs, monkeypatch):
+    """Its passes are multithreaded BLAS calls: one call per pass, not one per L2 block; with
+    the NumPy fallback, Nesterov or weight decay (single-core NumPy passes) it takes blocks."""
+    W = np.zeros((300, 300), dtype=np.float32)            # two 256 KiB blocks
+    assert len(OPTIMIZERS["sgd"]({"W": W}, lr=0.1, **kwargs)._segments[0].blocks) == (
+        1 if _blas.BACKEND == "blas" else 2)
+    for extra in ({"weight_decay": 1e-4}, {"momentum": 0.9, "dampening": 0, "nesterov": True}):
+        opt = OPTIMIZERS["sgd"]({"W": W}, lr=0.1, **{**kwargs, **extra})
+        assert len(opt._segments[0].blocks) == 2
+    monkeypatch.setattr(_blas, "BACKEND", "numpy")
+    assert len(OPTIMIZERS["sgd"]({"W": W}, lr=0.1, **kwargs)._segments[0].blocks) == 2
 
 
 def test_blocked_adam_matches_torch_on_a_large_float64_parameter():

@@ -37,8 +37,8 @@ class Optimizer:
     construction because the buffers are allocated for them; only ``lr`` may change.
 
     Subclass hooks: ``name`` (registry key), ``hyper`` (name -> converter, in constructor
-    order), ``_validate()``, ``_buffers() -> names``, ``_init_state(p)``, ``_flush_names(dtype)``
-    and ``_update(p, g, state, scratch)``.
+    order), ``_validate()``, ``_buffers() -> names``, ``_init_state(p)``, ``_flush_names(dtype)``,
+    ``_block_bytes()`` and ``_update(p, g, state, scratch)``.
     """
     name = "optimizer"
     hyper = {}
@@ -73,6 +73,11 @@ class Optimizer:
         """Decaying buffers to flush of subnormals (only where provably harmless)."""
         return ()
 
+    def _block_bytes(self):
+        """Bytes per block of the update (see :mod:`numpynn.optim.segments`): None for the
+        default :data:`~numpynn.optim.segments.BLOCK_BYTES`, 0 for one block."""
+        return None
+
     def _update(self, p, g, state, scratch):
         raise NotImplementedError
 
@@ -98,14 +103,15 @@ class Optimizer:
 
     def _add_segment(self, keys, vector, state):
         coupled = getattr(self, "weight_decay", 0) != 0 and not self.decoupled_weight_decay
-        names, size = self._flush_names(vector.dtype), block_size(vector)
+        names = self._flush_names(vector.dtype)
+        size = block_size(vector, self._block_bytes())
         scratch = {"tmp": aligned.empty(size, vector.dtype)}
         if coupled:
             scratch["grad"] = aligned.empty(size, vector.dtype)
         if needs_mask(names):
             scratch["mask"] = aligned.empty(size, bool)
         flush = flush_plan(names, vector.dtype)
-        self._segments.append(Segment(keys, vector, state, scratch, flush))
+        self._segments.append(Segment(keys, vector, state, scratch, flush, size))
 
     def check_grads(self, grads):
         """Return ``grads`` if it fits ``params`` (same keys, shapes and dtypes), else raise."""

@@ -7,6 +7,9 @@ layers; other parameters are one segment each. Every segment is cut into blocks 
 :data:`BLOCK_BYTES`: all of an update's passes over one block of a parameter (and of its
 gradient, state and scratch) run while the block is in the L2 cache, instead of each pass
 streaming the whole array through memory. Element-wise, so the results are the same bits.
+An optimizer whose passes are all multithreaded BLAS calls (plain and momentum SGD) asks for
+one block instead (``Optimizer._block_bytes``): BLAS splits each call over its threads, and
+one call per pass costs less than one per block.
 """
 import numpy as np
 
@@ -42,12 +45,14 @@ def packed_vector(arrays):
     return base.reshape(-1).view(np.uint8)[skip:skip + end - address(first)].view(first.dtype)
 
 
-def block_size(p):
-    """Elements per block: BLOCK_BYTES worth, or the whole array when it is small or not
-    contiguous (a non-contiguous parameter cannot be split into views of a flat array)."""
-    if not p.flags.c_contiguous:
+def block_size(p, block_bytes=None):
+    """Elements per block: ``block_bytes`` worth (default :data:`BLOCK_BYTES`), or the whole
+    array when ``block_bytes`` is 0, when ``p`` is small, or when it is not contiguous (a
+    non-contiguous parameter cannot be split into views of a flat array)."""
+    block_bytes = BLOCK_BYTES if block_bytes is None else block_bytes
+    if not p.flags.c_contiguous or block_bytes == 0:
         return p.size
-    return max(1, min(p.size, BLOCK_BYTES // p.itemsize))
+    return max(1, min(p.size, block_bytes // p.itemsize))
 
 
 def blocks(p, state, scratch, size):
@@ -70,9 +75,9 @@ class Segment:
     packed in one vector (see :func:`packed_vector`). Holds the blocks of that array, the flush
     plan of its state, and finds the matching gradient array in a ``grads`` dict."""
 
-    def __init__(self, keys, vector, state, scratch, flushes):
+    def __init__(self, keys, vector, state, scratch, flushes, size):
         self.keys, self.size, self.flushes = keys, vector.size, flushes
-        self.blocks = blocks(vector, state, scratch, block_size(vector))
+        self.blocks = blocks(vector, state, scratch, size)
         self._grads, self._grad_vector, self._gathered = [None] * len(keys), None, None
 
     def gradient(self, grads):
