@@ -67,7 +67,9 @@ def test_smoke_json_has_the_expected_keys(smoke):
                             "summary", "ratios"}
     assert results["frameworks"] == ["numpynn", "numpy", "torch"]
     assert results["data"]["source"] == "synthetic"
-    assert results["machine"]["matmul_peak_gflops"] > 0
+    readings = results["machine"]["matmul_peak_readings"]      # before and after the trials
+    assert len(readings) == 2 and min(readings) > 0
+    assert results["machine"]["matmul_peak_gflops"] == max(readings)
     assert {row["config"] for row in results["summary"]} == {"sgd-64", "adam-256"}
     for row in results["summary"]:
         assert set(row) >= {"seconds_per_epoch", "samples_per_s", "peak_rss_mib", "test_acc",
@@ -226,6 +228,21 @@ def test_scaling_speed_is_torch_over_numpynn_whatever_the_frameworks():
     assert rows["numpynn"]["speed"] == 2.5 and "speed" not in rows["numpy"]
     assert rows["numpy"]["samples_per_s"] == 1000.0
     np.testing.assert_allclose(rows["numpynn"]["gflops"], 6 * COURSE_MLP_WEIGHTS * 500 / 1e9)
+
+
+def test_scaling_smoke_run_has_a_row_per_point_and_framework():
+    from numpynn.bench.scaling import run_scaling
+    settings = bench.BenchSettings.smoke(frameworks=("numpynn", "torch"), n_train=64)
+    results = run_scaling(settings, batch_sizes=(8,), widths=(16,))
+    rows = results["rows"]
+    assert [(r["sweep"], r["batch_size"], r["hidden"], r["framework"]) for r in rows] == [
+        ("batch", 8, list(bench.HIDDEN), "numpynn"), ("batch", 8, list(bench.HIDDEN), "torch"),
+        ("width", 256, [16, 16], "numpynn"), ("width", 256, [16, 16], "torch")]
+    peak = results["machine"]["matmul_peak_gflops"]
+    assert peak == max(results["machine"]["matmul_peak_readings"]) > 0
+    for row in rows:
+        np.testing.assert_allclose(row["peak_fraction"], row["gflops"] / peak, rtol=1e-12)
+    assert rows[0]["speed"] > 0 and rows[2]["speed"] > 0
 
 
 def test_a_single_epoch_is_timed_as_it_is():

@@ -1,7 +1,7 @@
 """Scaling (issue 5, item 4): samples/s as the batch size and the width grow."""
 from dataclasses import asdict
 
-from numpynn.bench.compare import setup, throughput
+from numpynn.bench.compare import remeasure_peak, setup, throughput
 from numpynn.bench.trials import HIDDEN, Trial, mlp_widths, spawn, training_flops
 
 # -- scaling: samples/s as the batch and the width grow (issue 5, item 4) --------------------
@@ -39,7 +39,7 @@ def run_scaling(settings=None, batch_sizes=BATCH_SWEEP, widths=WIDTH_SWEEP, log=
         ``peak_fraction`` and, on numpynn's rows, ``speed`` (torch time / numpynn time).
     """
     settings, log, data, note, frameworks, env, machine = setup(settings, log)
-    rows = []
+    points = []
     for sweep, batch, hidden in scaling_points(batch_sizes, widths):
         n_train = scaling_samples(batch, hidden, settings.n_train or 60000)
         results = {framework: [] for framework in frameworks}
@@ -50,7 +50,10 @@ def run_scaling(settings=None, batch_sizes=BATCH_SWEEP, widths=WIDTH_SWEEP, log=
                               epochs=settings.epochs, threads=settings.threads, data=data,
                               n_train=n_train, n_test=settings.n_test)
                 results[framework].append(spawn("trial", asdict(trial), env))
-        rows += _scaling_rows(sweep, batch, hidden, results, machine["matmul_peak_gflops"])
+        points.append((sweep, batch, hidden, results))
+    remeasure_peak(machine, settings, env, log)
+    rows = [row for point in points
+            for row in _scaling_rows(*point, machine["matmul_peak_gflops"])]
     return {"data": {"source": data, "note": note}, "machine": machine, "rows": rows}
 
 

@@ -179,7 +179,12 @@ def _machine_line(machine):
     removed = f" (removed from the workers' environment: {', '.join(removed)})" if removed else ""
     return (f"threads: {machine['threads']} of {machine['cores']} cores; BLAS: {blas}{removed}; "
             f"SGD's update through {machine['axpy']} axpy; "
-            f"float32 matmul peak {machine['matmul_peak_gflops']:.1f} GFLOP/s")
+            f"float32 matmul peak {machine['matmul_peak_gflops']:.1f} GFLOP/s (the higher of "
+            f"{_readings(machine)}, before and after the trials)")
+
+
+def _readings(machine):
+    return " and ".join(f"{gflops:.1f}" for gflops in machine["matmul_peak_readings"])
 
 
 def render(columns, rows, markdown=False):
