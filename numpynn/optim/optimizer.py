@@ -6,6 +6,7 @@ import numpy as np
 from numpynn import _aligned as aligned
 from numpynn._validation import check_positive, check_same_shape
 from numpynn.optim._checks import _check_params, _count, _key_mismatch, _plain, set_hyper
+from numpynn.optim import segments
 from numpynn.optim.segments import Segment, block_size, packed_vector
 from numpynn.optim.subnormals import FLUSH_EVERY, flush_plan, needs_mask
 
@@ -74,9 +75,8 @@ class Optimizer:
         return ()
 
     def _block_bytes(self):
-        """Bytes per block of the update (see :mod:`numpynn.optim.segments`): None for the
-        default :data:`~numpynn.optim.segments.BLOCK_BYTES`, 0 for one block."""
-        return None
+        """Bytes per block of the update (see :mod:`numpynn.optim.segments`), 0 for one block."""
+        return segments.BLOCK_BYTES
 
     def _update(self, p, g, state, scratch):
         raise NotImplementedError

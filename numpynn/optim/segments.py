@@ -45,11 +45,10 @@ def packed_vector(arrays):
     return base.reshape(-1).view(np.uint8)[skip:skip + end - address(first)].view(first.dtype)
 
 
-def block_size(p, block_bytes=None):
-    """Elements per block: ``block_bytes`` worth (default :data:`BLOCK_BYTES`), or the whole
-    array when ``block_bytes`` is 0, when ``p`` is small, or when it is not contiguous (a
-    non-contiguous parameter cannot be split into views of a flat array)."""
-    block_bytes = BLOCK_BYTES if block_bytes is None else block_bytes
+def block_size(p, block_bytes):
+    """Elements per block: ``block_bytes`` worth, or the whole array when ``block_bytes`` is 0,
+    when ``p`` is small, or when it is not contiguous (a non-contiguous parameter cannot be
+    split into views of a flat array)."""
     if not p.flags.c_contiguous or block_bytes == 0:
         return p.size
     return max(1, min(p.size, block_bytes // p.itemsize))
