@@ -13,12 +13,15 @@ from importlib import import_module
 
 __version__ = "0.1.0"
 
-_SUBMODULES = (
-    "functional", "layers", "losses", "init", "sequential", "serialization", "optim",
-    "gradcheck", "autograd", "matrix_calculus", "data", "trainer", "history", "checkpoint",
-    "callbacks", "plot", "explain", "playground", "fitting", "bench", "threads", "config",
-    "models", "run", "cli",
-)
+# public submodule -> where it lives (the course apps, training and the CLI in their folders)
+_SUBMODULES = {
+    **{name: name for name in (
+        "functional", "layers", "losses", "init", "sequential", "models", "optim", "autograd",
+        "gradcheck", "serialization", "threads", "data", "plot", "training", "course", "cli")},
+    **{name: f"training.{name}" for name in ("trainer", "callbacks", "history", "checkpoint")},
+    **{name: f"course.{name}" for name in ("explain", "playground", "fitting", "matrix_calculus")},
+    **{name: f"cli.{name}" for name in ("config", "run")},
+}
 
 # public name -> the module that defines it
 _EXPORTS = {
@@ -33,14 +36,14 @@ _EXPORTS = {
          "StepLR", "CosineWarmupLR", "ReduceLROnPlateau", "SCHEDULES", "clip_grad_norm"), "optim"),
     "Sequential": "sequential",
     "save": "serialization", "load": "serialization",
-    **dict.fromkeys(("Trainer", "TrainingDiverged"), "trainer"),
-    "History": "history",
+    **dict.fromkeys(("Trainer", "TrainingDiverged"), "training.trainer"),
+    "History": "training.history",
     **dict.fromkeys(("Callback", "EarlyStopping", "Checkpoint", "LRSchedulerCallback",
-                     "ProgressLogger"), "callbacks"),
-    "descent": "playground",
-    "fit_points": "fitting",
+                     "ProgressLogger"), "training.callbacks"),
+    "descent": "course.playground",
+    "fit_points": "course.fitting",
     "set_threads": "threads",
-    "RunConfig": "config",
+    "RunConfig": "cli.config",
     "mlp": "models",
     **dict.fromkeys(("Tensor", "no_grad"), "autograd"),
     **dict.fromkeys(("DATASETS", "batches"), "data"),
@@ -51,7 +54,7 @@ __all__ = sorted(_EXPORTS) + list(_SUBMODULES)
 
 def __getattr__(name):
     if name in _SUBMODULES:
-        module = import_module(f"{__name__}.{name}")
+        module = import_module(f"{__name__}.{_SUBMODULES[name]}")
     elif name in _EXPORTS:
         module = getattr(import_module(f"{__name__}.{_EXPORTS[name]}"), name)
     else:

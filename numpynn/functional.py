@@ -12,8 +12,8 @@ import math
 
 import numpy as np
 
-from numpynn._numerics import underflow_to_zero
-from numpynn._special import erf, erfc  # noqa: F401  (public: F.erf, F.erfc)
+from numpynn._helpers.numerics import underflow_to_zero
+from numpynn._helpers.special import erf, erfc  # noqa: F401  (public: F.erf, F.erfc)
 
 # --- Linear ---------------------------------------------------------------------------------------
 

@@ -20,7 +20,7 @@ gives the same network.
 """
 import numpy as np
 
-from numpynn._validation import as_generator, choose
+from numpynn._helpers.validation import as_generator, choose
 
 DEFAULT_NORMAL_STD = 0.01  # CS231n's weight_scale
 

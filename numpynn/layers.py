@@ -19,9 +19,9 @@ import numbers
 
 import numpy as np
 
-from numpynn import _aligned as aligned
+from numpynn._speed import aligned
 from numpynn import functional as F
-from numpynn._validation import as_generator, check_positive, check_probability
+from numpynn._helpers.validation import as_generator, check_positive, check_probability
 from numpynn.init import initialize
 
 class _NotRun:
@@ -138,7 +138,7 @@ class Layer:
     def _output(self, name, shape, dtype, reuse):
         """Where a kernel writes output ``name`` (e.g. "out", "dx"): None, so NumPy makes a new
         array; with ``reuse``, the layer's own array from the previous call (64-byte aligned, see
-        :mod:`numpynn._aligned`), made again only when the shape or dtype changes.
+        :mod:`numpynn._speed.aligned`), made again only when the shape or dtype changes.
 
         Reuse overwrites the previous call's output, so only a caller done with it asks: the
         Trainer, whose steps each read every output before the next step.

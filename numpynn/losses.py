@@ -13,8 +13,8 @@ Class attributes tell the trainer how to read predictions: ``task`` is ``"multic
 """
 import numpy as np
 
-from . import functional as F
-from ._validation import check_array, check_labels, check_positive, check_same_shape
+from numpynn import functional as F
+from numpynn._helpers.validation import check_array, check_labels, check_positive, check_same_shape
 
 
 class Loss:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from numpynn._validation import as_generator, check_probability, choose
+from numpynn._helpers.validation import as_generator, check_probability, choose
 from numpynn.layers import ACTIVATION_LAYERS, BatchNorm, Dropout, Linear
 from numpynn.sequential import Sequential
 

@@ -3,8 +3,8 @@ import copy
 
 import numpy as np
 
-from numpynn import _aligned as aligned
-from numpynn._validation import check_array
+from numpynn._speed import aligned
+from numpynn._helpers.validation import check_array
 from numpynn.layers import Layer
 
 
@@ -146,8 +146,8 @@ class Sequential:
         return Sequential(model.layers)   # packed again in the new dtype
 
     def explain(self, x, y, loss_fn, lr, **kwargs):
-        """Worked solution for one input: see :func:`numpynn.explain.explain`."""
-        from numpynn.explain import explain
+        """Worked solution for one input: see :func:`numpynn.course.explain.explain`."""
+        from numpynn.course.explain import explain
         return explain(self, x, y, loss_fn, lr, **kwargs)
 
     # -- a container ----------------------------------------------------------------------

@@ -21,7 +21,7 @@ import zipfile
 
 import numpy as np
 
-from numpynn._io import atomic_path
+from numpynn._helpers.io import atomic_path
 from numpynn.layers import LAYERS
 from numpynn.sequential import Sequential
 

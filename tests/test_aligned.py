@@ -1,12 +1,12 @@
-"""64-byte aligned arrays (numpynn._aligned) and the arrays of the hot path that use them."""
+"""64-byte aligned arrays (numpynn._speed.aligned) and the arrays of the hot path that use them."""
 import numpy as np
 import pytest
 
 import numpynn as nn
-from numpynn import _aligned as aligned
-from numpynn._aligned import address
-from numpynn.optim.segments import packed_vector
-from numpynn.trainer import _Loop
+from numpynn._speed import aligned
+from numpynn._speed.aligned import address
+from numpynn._speed.segments import packed_vector
+from numpynn.training.trainer import _Loop
 
 
 def is_aligned(a):

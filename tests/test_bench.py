@@ -1,4 +1,4 @@
-"""numpynn.bench, numpynn.threads and the ``numpynn bench`` command.
+"""benchmarks, numpynn.threads and the ``numpynn bench`` command.
 
 No timing is asserted: the smoke run checks that both frameworks ran the same model and that
 the printed and written figures are consistent with each other; FLOP counts, summaries and the
@@ -14,10 +14,10 @@ import pytest
 import threadpoolctl
 import torch
 
-from numpynn import bench
+import benchmarks as bench
 from numpynn.cli import main
-from numpynn.bench.handloop import HandLoop
-from numpynn.commands.bench import RATIO_COLUMNS, SUMMARY_COLUMNS, _filled, render
+from benchmarks.handloop import HandLoop
+from numpynn.cli.commands.bench import RATIO_COLUMNS, SUMMARY_COLUMNS, _filled, render
 from numpynn.models import mlp
 from numpynn.threads import get_threads, set_threads, thread_env, threads
 
@@ -220,7 +220,7 @@ def test_summary_drops_the_warm_up_epoch_and_takes_medians():
 
 
 def test_scaling_speed_is_torch_over_numpynn_whatever_the_frameworks():
-    from numpynn.bench.scaling import _scaling_rows
+    from benchmarks.scaling import _scaling_rows
     results = {name: [_trial(name, [9.0, s], 100)] for name, s in
                (("numpynn", 2.0), ("numpy", 1.0), ("torch", 5.0))}
     rows = {row["framework"]: row for row in _scaling_rows("batch", 64, (256, 128, 64), results,
@@ -231,7 +231,7 @@ def test_scaling_speed_is_torch_over_numpynn_whatever_the_frameworks():
 
 
 def test_scaling_smoke_run_has_a_row_per_point_and_framework():
-    from numpynn.bench.scaling import run_scaling
+    from benchmarks.scaling import run_scaling
     settings = bench.BenchSettings.smoke(frameworks=("numpynn", "torch"), n_train=64)
     results = run_scaling(settings, batch_sizes=(8,), widths=(16,))
     rows = results["rows"]

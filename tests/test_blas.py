@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from numpynn import _blas
-from numpynn._blas import axpy
+from numpynn._speed import blas as _blas
+from numpynn._speed.blas import axpy
 from numpynn.optim import SGD
 from numpynn.threads import threads
 
@@ -79,7 +79,7 @@ def test_fallback_may_reuse_x_as_scratch(monkeypatch):
 
 
 def test_environment_variable_forces_the_numpy_fallback():
-    code = "import numpynn._blas as b; print(b.BACKEND, len(b._ROUTINES))"
+    code = "import numpynn._speed.blas as b; print(b.BACKEND, len(b._ROUTINES))"
     for value, expected in (("numpy", "numpy 0"), ("", "blas 2")):
         env = {"NUMPYNN_BLAS": value, "PATH": ""}
         out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import numpynn as nn
-from numpynn.callbacks import (
+from numpynn.training.callbacks import (
     Callback,
     Checkpoint,
     EarlyStopping,
@@ -17,7 +17,7 @@ from numpynn.callbacks import (
     make_progress,
 )
 from numpynn.optim import SGD, ExponentialLR, ReduceLROnPlateau
-from numpynn.trainer import Trainer
+from numpynn.training.trainer import Trainer
 
 
 class CraftedMetric(Callback):

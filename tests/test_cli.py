@@ -15,7 +15,7 @@ import torch  # noqa: F401  (the suite's outside oracle is always importable; se
 
 import numpynn
 from numpynn.cli import main
-from numpynn.run import PLOTS, read_history
+from numpynn.cli.run import PLOTS, read_history
 
 FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
 EXPERIMENTS = Path(__file__).resolve().parent.parent / "experiments"
@@ -231,7 +231,7 @@ def test_train_help_lists_the_registries(capsys):
 
 
 def test_run_config_toml_round_trip_and_types():
-    from numpynn.config import RunConfig
+    from numpynn.cli.config import RunConfig
 
     cfg = RunConfig(dataset="digits-binary", hidden="32,16", lr=1, early_stopping=4,
                     weight_decay=0)

@@ -17,7 +17,7 @@ from sklearn.datasets import load_digits as sklearn_digits
 from sklearn.preprocessing import StandardScaler
 
 from numpynn import data
-from numpynn.datasets import fetch
+from numpynn.data import fetch
 
 IDX_NAMES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
              "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")

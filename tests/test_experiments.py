@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import torch  # noqa: F401  (the suite's outside oracle is always importable; see conftest)
 
-from numpynn.config import RunConfig
+from numpynn.cli.config import RunConfig
 from numpynn.data import DATASETS
-from numpynn.run import build_model, loss_name, train
+from numpynn.cli.run import build_model, loss_name, train
 
 EXPERIMENTS = Path(__file__).resolve().parent.parent / "experiments"
 CONFIGS = sorted(EXPERIMENTS.glob("*.toml"))

@@ -7,13 +7,13 @@ import pytest
 import torch
 
 import numpynn as nn
-from numpynn import explain as ex
+from numpynn.course import networks
 from numpynn.cli import main
 from numpynn.gradcheck import numerical_gradient
 
 
 def _example(name):
-    return ex.load_network(ex.example_path(name))
+    return networks.load_network(networks.example_path(name))
 
 
 # ------------------------------------------------------------------------ hand-worked values
@@ -105,7 +105,7 @@ def test_matches_pytorch_autograd(loss):
     rng = np.random.default_rng(3)
     sizes = [3, 5, 4, 2]
     names = ["tanh", "swish", "sigmoid"]
-    spec = ex.NetworkSpec([rng.normal(size=(m, n)) for m, n in zip(sizes, sizes[1:])],
+    spec = networks.NetworkSpec([rng.normal(size=(m, n)) for m, n in zip(sizes, sizes[1:])],
                           [rng.normal(size=n) for n in sizes[1:]], names,
                           rng.normal(size=3), rng.normal(size=2), loss=loss, lr=0.3)
     e = spec.explain()
@@ -210,18 +210,18 @@ def _bad(**changes):
 ])
 def test_bad_network_names_the_key(changes, message):
     with pytest.raises(ValueError, match=message):
-        ex.network_from_dict(_bad(**changes))
+        networks.network_from_dict(_bad(**changes))
 
 
 def test_network_files_toml_and_json(tmp_path):
     (tmp_path / "net.json").write_text(json.dumps(GOOD))
-    spec = ex.load_network(tmp_path / "net.json")
+    spec = networks.load_network(tmp_path / "net.json")
     np.testing.assert_allclose(spec.explain().z[0], [9, 12, 15], rtol=0, atol=1e-15)
     (tmp_path / "bad.toml").write_text("x = [1, 2\n")
     with pytest.raises(ValueError, match=r"bad\.toml: not valid TOML"):
-        ex.load_network(tmp_path / "bad.toml")
+        networks.load_network(tmp_path / "bad.toml")
     with pytest.raises(ValueError, match="unknown network file type '.txt'"):
-        ex.load_network(tmp_path / "net.txt")
+        networks.load_network(tmp_path / "net.txt")
 
 
 def test_explain_rejects_unsupported_models_and_batches():

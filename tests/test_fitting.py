@@ -7,7 +7,7 @@ import torch
 
 import numpynn as nn
 from numpynn.cli import main
-from numpynn.fitting import fit_points
+from numpynn.course.fitting import fit_points
 
 COURSE_X = np.arange(13.0)
 COURSE_Y = np.array([8, 6, 4, 2, 0, 2, 4, 2, 0, 2, 4, 6, 8], dtype=np.float64)

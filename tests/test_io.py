@@ -3,7 +3,7 @@ import stat
 
 import pytest
 
-from numpynn._io import atomic_path, atomic_write_text
+from numpynn._helpers.io import atomic_path, atomic_write_text
 
 
 def test_atomic_write_replaces_whole_file_with_normal_permissions(tmp_path):

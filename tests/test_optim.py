@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from numpynn import _blas
-from numpynn.optim import segments
+from numpynn._speed import blas as _blas
+from numpynn._speed import segments
 from numpynn.optim import (OPTIMIZERS, SCHEDULES, SGD, Adam, AdamW, CosineWarmupLR,
                            ExponentialLR, ReduceLROnPlateau, RMSProp, RMSprop, StepLR,
                            clip_grad_norm)

@@ -1,4 +1,4 @@
-"""numpynn.playground and `numpynn descent`: expression parsing, the descent recursion checked
+"""numpynn.course.playground and `numpynn descent`: expression parsing, the descent recursion checked
 against its closed form and against torch.optim, and the command through numpynn.cli.main."""
 import numpy as np
 import pytest
@@ -8,7 +8,7 @@ from numpynn.autograd import Tensor
 from numpynn.cli import main
 from numpynn.gradcheck import numerical_gradient
 from numpynn.optim import Adam
-from numpynn.playground import descent, grid_function, parse_expression
+from numpynn.course.playground import descent, grid_function, parse_expression
 
 COURSE_F = "x**2 + y**2 + x*(y + 2) + cos(3*x)"
 

@@ -3,9 +3,9 @@ import pytest
 import torch
 
 import numpynn as nn
-from numpynn._aligned import address
+from numpynn._speed.aligned import address
 from numpynn.gradcheck import check_model
-from numpynn.optim.segments import packed_vector
+from numpynn._speed.segments import packed_vector
 
 
 def mlp(dtype=np.float32, seed=0):
@@ -186,5 +186,5 @@ def test_only_reuse_overwrites_a_previous_output():
     assert model.forward_trusted(x1, reuse=True) is not first
     reused = model.forward_trusted(x1, reuse=True)
     assert model.forward_trusted(x2, reuse=True) is reused     # the same array, overwritten
-    assert address(reused) % 64 == 0                            # aligned, see numpynn._aligned
+    assert address(reused) % 64 == 0                            # aligned, see numpynn._speed.aligned
     assert model.forward_trusted(x2[:3], reuse=True).shape == (3, 3)   # remade for a new shape

@@ -9,11 +9,11 @@ import pytest
 import torch
 
 import numpynn as nn
-from numpynn.callbacks import Callback, Checkpoint, EarlyStopping
+from numpynn.training.callbacks import Callback, Checkpoint, EarlyStopping
 from numpynn.data import batches
 from numpynn.layers import Layer
 from numpynn.optim import SGD, Adam, ExponentialLR, StepLR
-from numpynn.trainer import History, Trainer, TrainingDiverged
+from numpynn.training.trainer import History, Trainer, TrainingDiverged
 
 
 def blobs(rng, n=120, d=6, classes=3):

@@ -1,10 +1,10 @@
-"""The shared argument checks in numpynn._validation."""
+"""The shared argument checks in numpynn._helpers.validation."""
 import tracemalloc
 
 import numpy as np
 import pytest
 
-from numpynn._validation import all_finite, check_array
+from numpynn._helpers.validation import all_finite, check_array
 
 
 @pytest.mark.parametrize("values, expected", [

@@ -13,12 +13,12 @@ protocol (validation, buffers, ``step``, ``state_dict``); each optimizer fills o
 allocates nothing that grows with the number of parameters, and float32 stays float32.
 A model's parameters, packed by ``Sequential`` into one buffer, are updated as one vector, in
 256 KiB blocks that stay in the L2 cache, so the number of NumPy calls per step does not grow
-with the number of layers (:mod:`numpynn.optim.segments`).
+with the number of layers (:mod:`numpynn._speed.segments`).
 
 Subnormal trap. With vanishing gradients the decaying buffers (Adam's m and v, RMSProp's
 averages, momentum buffers) shrink geometrically into subnormal floats, where x86 arithmetic is
 6-9x slower and NumPy offers no flush-to-zero switch. Every 16 steps every decaying buffer has
-its entries with ``|b| < finfo(dtype).tiny`` set to exactly 0 (:mod:`numpynn.optim.subnormals`);
+its entries with ``|b| < finfo(dtype).tiny`` set to exactly 0 (:mod:`numpynn._speed.subnormals`);
 each optimizer's docstring bounds what this changes (below the rounding of ``eps``).
 """
 from numpynn.optim.clip import clip_grad_norm

@@ -3,7 +3,7 @@ import numbers
 
 import numpy as np
 
-from numpynn._validation import check_array, check_positive
+from numpynn._helpers.validation import check_array, check_positive
 
 
 def _real(value):

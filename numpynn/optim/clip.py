@@ -4,7 +4,7 @@ import warnings
 
 import numpy as np
 
-from numpynn._validation import check_array, check_positive
+from numpynn._helpers.validation import check_array, check_positive
 
 _CLIP_EPS = 1e-6   # torch.nn.utils.clip_grad_norm_ adds it to the norm before dividing
 

@@ -3,12 +3,12 @@ through the segments and blocks of its parameters, and saves and restores its st
 update rule (:mod:`numpynn.optim.optimizers`) fills one hook, ``_update``."""
 import numpy as np
 
-from numpynn import _aligned as aligned
-from numpynn._validation import check_positive, check_same_shape
+from numpynn._speed import aligned
+from numpynn._helpers.validation import check_positive, check_same_shape
 from numpynn.optim._checks import _check_params, _count, _key_mismatch, _plain, set_hyper
-from numpynn.optim import segments
-from numpynn.optim.segments import Segment, block_size, packed_vector
-from numpynn.optim.subnormals import FLUSH_EVERY, flush_plan, needs_mask
+from numpynn._speed import segments
+from numpynn._speed.segments import Segment, block_size, packed_vector
+from numpynn._speed.subnormals import FLUSH_EVERY, flush_plan, needs_mask
 
 
 class Optimizer:
@@ -75,7 +75,7 @@ class Optimizer:
         return ()
 
     def _block_bytes(self):
-        """Bytes per block of the update (see :mod:`numpynn.optim.segments`), 0 for one block."""
+        """Bytes per block of the update (see :mod:`numpynn._speed.segments`), 0 for one block."""
         return segments.BLOCK_BYTES
 
     def _update(self, p, g, state, scratch):
@@ -158,7 +158,7 @@ class Optimizer:
         """:meth:`step` without checking ``grads``, for a caller that checked it once with
         :meth:`check_grads` (the Trainer, once per ``fit``)."""
         self.step_count += 1
-        flushing = self.step_count % FLUSH_EVERY == 0   # see numpynn.optim.subnormals
+        flushing = self.step_count % FLUSH_EVERY == 0   # see numpynn._speed.subnormals
         for segment in self._segments:
             g = segment.gradient(grads)
             flushes = segment.flushes if flushing else ()

@@ -1,14 +1,14 @@
 """The update rules: SGD, Adam, AdamW, RMSProp and Adagrad (PyTorch's, ``foreach=False``),
 each an :class:`~numpynn.optim.optimizer.Optimizer` that fills ``_update`` with in-place NumPy
-calls on preallocated arrays (SGD's ``y += a·x`` through BLAS's :func:`~numpynn._blas.axpy`),
+calls on preallocated arrays (SGD's ``y += a·x`` through BLAS's :func:`~numpynn._speed.blas.axpy`),
 and :data:`OPTIMIZERS`, the registry by name."""
 import math
 
 import numpy as np
 
-from numpynn import _aligned as aligned
-from numpynn import _blas
-from numpynn._blas import axpy
+from numpynn._speed import aligned
+from numpynn._speed import blas as _blas
+from numpynn._speed.blas import axpy
 from numpynn.optim._checks import _check_nonnegative, _flag, _pair, _real
 from numpynn.optim.optimizer import Optimizer
 
@@ -31,12 +31,12 @@ class SGD(Optimizer):
     copies the gradient into the buffer undamped (PyTorch).
 
     Speed and parity: the buffer's ``+ (1 - τ) g`` and the step ``- η d`` run as BLAS's
-    :func:`~numpynn._blas.axpy`, one fused multiply-add per entry on all BLAS threads. That is
+    :func:`~numpynn._speed.blas.axpy`, one fused multiply-add per entry on all BLAS threads. That is
     what PyTorch's ``add_(d, alpha=-lr)`` computes, so without Nesterov and weight decay a
     float32 step equals PyTorch's bit for bit (within one rounding on the NumPy fallback).
 
     Subnormals: the momentum buffer is flushed (``|b| < tiny -> 0``, every 16 steps, see
-    :mod:`numpynn.optim.subnormals`); each flush moves ``p`` by
+    :mod:`numpynn._speed.subnormals`); each flush moves ``p`` by
     less than ``lr * tiny / (1 - momentum)`` in all, far below any parameter's rounding.
 
     Parameters
@@ -129,7 +129,7 @@ class Adam(Optimizer):
     as PyTorch's ``lerp``, :math:`m + (1-\beta_1)(g - m)`.
 
     Subnormals: m, v and max_v are flushed (``|b| < tiny -> 0``, every 16 steps, see
-    :mod:`numpynn.optim.subnormals`) when
+    :mod:`numpynn._speed.subnormals`) when
     ``sqrt(tiny) / (1 - beta2) <= eps * finfo(dtype).eps`` (true at the defaults: 1.1e-16 <
     1.2e-15 in float32). Why that changes nothing beyond rounding: each flush drops less than
     ``tiny`` from v, so v lags by less than ``tiny/(1-beta2)``, the corrected v by less than

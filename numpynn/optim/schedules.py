@@ -1,7 +1,7 @@
 """Learning-rate schedules, stepped once per epoch; each changes ``optimizer.lr``."""
 import math
 
-from numpynn._validation import check_positive, choose
+from numpynn._helpers.validation import check_positive, choose
 from numpynn.optim._checks import _count, _key_mismatch, _plain, _real, set_hyper
 from numpynn.optim.optimizer import Optimizer
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from numpynn._io import atomic_path
-from numpynn._validation import check_labels
+from numpynn._helpers.io import atomic_path
+from numpynn._helpers.validation import check_labels
 
 DPI = 110  # crisp on screen and in a README, without megabyte PNGs
 _NO_UPPER_BOUND = np.iinfo(np.int64).max  # n_classes for check_labels when any label is fine

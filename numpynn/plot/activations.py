@@ -5,7 +5,7 @@ from importlib import import_module
 
 import numpy as np
 
-from numpynn._validation import check_array, choose
+from numpynn._helpers.validation import check_array, choose
 from numpynn.plot._figure import _finish, _subplots
 
 

@@ -4,7 +4,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from numpynn._validation import check_array
+from numpynn._helpers.validation import check_array
 from numpynn.plot._figure import _finish, _subplots, _use_log_scale
 
 _EPOCH_PANELS = (  # (title, train key, validation key, how "best" is picked)

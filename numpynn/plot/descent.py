@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from numpynn._validation import check_array
+from numpynn._helpers.validation import check_array
 from numpynn.plot._figure import _finish, _subplots, _use_log_scale
 
 GRID_POINTS = 200  # contour grid resolution per axis

@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from numpynn._validation import check_array, check_labels
+from numpynn._helpers.validation import check_array, check_labels
 from numpynn.plot._figure import (
     _NO_UPPER_BOUND,
     _check_count,

@@ -1,0 +1,66 @@
+"""The ``numpynn`` command: builds the parser from the command table and dispatches.
+
+Each subcommand lives in ``numpynn/cli/commands/<name>.py`` with two functions:
+``add_arguments(parser)`` and ``run(args) -> int`` (the exit code). cli.py maps flags to
+work and does nothing else; heavy imports happen inside ``run``, so ``numpynn --help`` is quick.
+"""
+import argparse
+import os
+import sys
+from importlib import import_module
+
+from numpynn.cli.errors import UsageError
+
+# name -> one-line help; the module is numpynn.cli.commands.<name>
+COMMANDS = {
+    "train": "train a network and write a run folder (model, history, plots)",
+    "evaluate": "evaluate a run folder's model on a dataset's test split",
+    "summary": "print a run folder's model summary and final metrics",
+    "explain": "worked solution: forward pass, backpropagated deltas, one SGD step",
+    "descent": "gradient-descent playground on a 2-D function",
+    "fit": "fit a small ReLU network exactly through given points",
+    "bench": "benchmark training speed against PyTorch on the same model",
+}
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="numpynn", description="Neural networks from scratch in NumPy.")
+    from numpynn import __version__
+    parser.add_argument("--version", action="version", version=f"numpynn {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, help_text in COMMANDS.items():
+        module = _command_module(name)
+        if module is None:
+            continue
+        command_parser = sub.add_parser(name, help=help_text, description=help_text)
+        module.add_arguments(command_parser)
+        command_parser.set_defaults(run=module.run)
+    return parser
+
+
+def _command_module(name):
+    try:
+        return import_module(f"numpynn.cli.commands.{name}")
+    except ModuleNotFoundError as err:
+        if err.name == f"numpynn.cli.commands.{name}":
+            return None  # command not built yet
+        raise
+
+
+def main(argv=None):
+    """Entry point of the console script; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except (UsageError, ValueError, TypeError, OSError) as err:
+        if os.environ.get("NUMPYNN_DEBUG"):
+            raise
+        first, *rest = str(err).strip().splitlines() or [type(err).__name__]
+        print(f"numpynn {args.command}: error: {first}", file=sys.stderr)
+        for line in rest:
+            print(f"  {line}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

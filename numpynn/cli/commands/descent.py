@@ -1,0 +1,82 @@
+"""``numpynn descent``: gradient descent on a 2-D function, printed as a table, optionally plotted.
+
+    numpynn descent --f "x**2 + y**2 + x*(y + 2) + cos(3*x)" --start 2,2 --lr 0.1 --steps 50 \\
+                    --decay 0.95 --optimizer gd,adam --plot descent.png
+"""
+import math
+
+from numpynn.cli.errors import UsageError
+
+DEFAULT_F = "x**2 + y**2 + x*(y + 2) + cos(3*x)"  # the course's example
+MAX_ROWS = 20  # without --every, print about this many rows per run
+
+
+def add_arguments(parser):
+    parser.add_argument("--f", default=DEFAULT_F, metavar="EXPR",
+                        help=f"function of x and y (default: {DEFAULT_F!r}); operators "
+                             "+ - * / **, functions sin cos exp log sqrt abs tanh")
+    parser.add_argument("--start", default="2,2", metavar="X,Y", help="start point (default: 2,2)")
+    parser.add_argument("--lr", type=float, default=0.1, help="first step's learning rate η₀")
+    parser.add_argument("--steps", type=int, default=50, help="number of updates (default: 50)")
+    parser.add_argument("--decay", type=float, default=1.0,
+                        help="step t uses η₀·decayᵗ (default: 1.0, constant)")
+    parser.add_argument("--optimizer", default="gd", metavar="NAMES",
+                        help="gd (plain descent) or numpynn optimizers, comma-separated to "
+                             "compare, e.g. gd,sgd,adam")
+    parser.add_argument("--every", type=int, default=None, metavar="K",
+                        help=f"print every K-th step (default: about {MAX_ROWS} rows)")
+    parser.add_argument("--plot", default=None, metavar="PNG",
+                        help="save contours with the paths and f per step to this PNG")
+
+
+def run(args):
+    from numpynn.course.playground import descent, grid_function, parse_expression
+
+    expr = parse_expression(args.f)
+    start = _parse_start(args.start)
+    names = [name.strip() for name in args.optimizer.split(",") if name.strip()]
+    if not names:
+        raise UsageError("--optimizer is empty; expected names such as gd,adam")
+    if args.every is not None and args.every < 1:
+        raise UsageError(f"--every must be >= 1; got {args.every}")
+    results = {name: descent(expr, start, lr=args.lr, steps=args.steps, decay=args.decay,
+                             optimizer=name) for name in names}
+    every = args.every or max(1, math.ceil(args.steps / MAX_ROWS))
+    for name, result in results.items():
+        print(f"f(x, y) = {args.f}; optimizer {name}, lr {args.lr:g}, decay {args.decay:g}, "
+              f"{args.steps} steps")
+        print(_table(result, every))
+        print()
+    for name, result in results.items():
+        x, y = result.final
+        print(f"final ({name}): x = {x:.6f}, y = {y:.6f}, f = {result.values[-1]:.6f}")
+    if args.plot:
+        from numpynn.plot import descent_contours
+
+        descent_contours(grid_function(expr), [r.path for r in results.values()],
+                         labels=list(results), values=[r.values for r in results.values()],
+                         path=args.plot)
+        print(f"wrote {args.plot}")
+    return 0
+
+
+def _parse_start(text):
+    try:
+        point = [float(v) for v in text.split(",")]
+    except ValueError:
+        raise UsageError(f"--start {text!r} is not a list of numbers; expected X,Y such as 2,2")\
+            from None
+    if len(point) != 2:
+        raise UsageError(f"--start has {len(point)} coordinate(s); the function of x, y needs 2"
+                         "\nhelp: e.g. --start 2,2")
+    return point
+
+
+def _table(result, every):
+    """Rows every ``every``-th step, and always the last."""
+    rows = [f"{'step':>6} {'x':>12} {'y':>12} {'f':>14}"]
+    last = len(result.values) - 1
+    for t in sorted(set(range(0, last + 1, every)) | {last}):
+        x, y = result.path[t]
+        rows.append(f"{t:>6} {x:>12.6f} {y:>12.6f} {result.values[t]:>14.8f}")
+    return "\n".join(rows)

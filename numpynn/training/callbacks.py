@@ -1,0 +1,355 @@
+"""Callbacks: code the :class:`~numpynn.training.trainer.Trainer` runs around each epoch.
+
+The trainer owns the loop and the history; a callback only reacts (Keras's protocol):
+
+- ``on_train_begin(logs)``, ``on_epoch_begin(epoch, logs)``, ``on_epoch_end(epoch, logs)``,
+  ``on_train_end(logs)``; ``epoch`` counts from 0 and ``logs`` is the epoch's
+  ``{"loss": …, "acc": …, "val_loss": …, "val_acc": …, "lr": …}``;
+- ``self.trainer`` is set before training starts; a callback stops training by setting
+  ``self.trainer.stop_training = True``;
+- ``state_dict()`` / ``load_state_dict(d)``: everything a resumed run needs (plain numbers,
+  strings and ndarrays), saved in training checkpoints;
+- ``order``: callbacks run sorted by it (stable), so a schedule steps and early stopping counts
+  *before* a :class:`Checkpoint` saves their state.
+
+There are no per-step hooks: the hot loop calls nothing but the model, loss and optimizer.
+"""
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from numpynn._helpers.validation import choose
+
+# order: schedules first, then the rules that read the metrics, then reporting, then saving
+ORDER_SCHEDULE, ORDER_DEFAULT, ORDER_PROGRESS, ORDER_CHECKPOINT = -10, 0, 50, 100
+
+
+class Callback:
+    """Base class: every hook does nothing; subclasses override the ones they need."""
+
+    order = ORDER_DEFAULT
+    trainer = None
+
+    def set_trainer(self, trainer):
+        self.trainer = trainer
+
+    def on_train_begin(self, logs):
+        pass
+
+    def on_epoch_begin(self, epoch, logs):
+        pass
+
+    def on_epoch_end(self, epoch, logs):
+        pass
+
+    def on_train_end(self, logs):
+        pass
+
+    def state_dict(self):
+        """The state a resumed run needs; stateless callbacks return ``{}``."""
+        return {}
+
+    def load_state_dict(self, state):
+        for key, value in state.items():
+            setattr(self, key, value)
+
+
+# -- "is this value better than the best so far?" -----------------------------------------------
+# mode -> (improved(value, best, min_delta), description)
+MODES = {
+    "min": lambda value, best, min_delta: value < best - min_delta,
+    "max": lambda value, best, min_delta: value > best + min_delta,
+}
+
+
+def resolve_mode(mode, monitor):
+    """``"auto"`` means ``"max"`` for accuracies (``acc``, ``val_acc``), ``"min"`` otherwise."""
+    if mode == "auto":
+        return "max" if monitor.endswith("acc") else "min"
+    choose(mode, {**MODES, "auto": None}, "mode")
+    return mode
+
+
+def _improved(mode, value, best, min_delta=0.0):
+    return best is None or MODES[mode](value, best, min_delta)
+
+
+def _monitored(callback, logs):
+    """``logs[callback.monitor]``, or None with a warning (once) when it is missing."""
+    value = logs.get(callback.monitor)
+    if value is None and not getattr(callback, "_warned", False):
+        callback._warned = True
+        warnings.warn(f"{type(callback).__name__}: monitor {callback.monitor!r} is not in the "
+                      f"epoch logs (have: {', '.join(logs)}); it is ignored\n"
+                      "help: pass validation data to fit, or monitor 'loss'", stacklevel=3)
+    return value
+
+
+def _check_monitor(monitor, where):
+    if not isinstance(monitor, str) or not monitor:
+        raise ValueError(f"{where}: monitor must be a metric name such as 'val_loss'; "
+                         f"got {monitor!r}")
+    return monitor
+
+
+class EarlyStopping(Callback):
+    """Stop when the monitored metric has not improved for ``patience`` epochs.
+
+    An epoch improves when ``value < best − min_delta`` (mode ``"min"``) or
+    ``value > best + min_delta`` (mode ``"max"``); after ``patience`` consecutive epochs without
+    improvement training stops. With ``restore_best``, the parameters and buffers of the best
+    epoch are put back when it stops early (Keras's ``restore_best_weights``); a run that reaches
+    its last epoch keeps its last weights.
+
+    Parameters
+    ----------
+    monitor : str, default "val_loss"
+        A key of the epoch logs.
+    patience : int, default 5
+        Epochs without improvement tolerated.
+    min_delta : float, default 0.0
+        Smallest change that counts as improvement.
+    mode : {"auto", "min", "max"}, default "auto"
+        ``"auto"``: maximise accuracies, minimise everything else.
+    restore_best : bool, default True
+
+    Attributes
+    ----------
+    best : float or None
+        Best value so far. ``best_epoch``: its epoch (from 0). ``wait``: epochs since then.
+    stopped_epoch : int or None
+        The epoch after which training stopped.
+
+    Examples
+    --------
+    >>> stop = EarlyStopping(monitor="val_loss", patience=3)
+    >>> # trainer.fit(X, y, X_val, y_val, epochs=100, callbacks=[stop])
+    """
+
+    def __init__(self, monitor="val_loss", patience=5, min_delta=0.0, mode="auto",
+                 restore_best=True):
+        where = "EarlyStopping"
+        self.monitor = _check_monitor(monitor, where)
+        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
+            raise ValueError(f"{where}: patience must be an integer >= 0; got {patience!r}")
+        if not isinstance(min_delta, (int, float)) or not min_delta >= 0:
+            raise ValueError(f"{where}: min_delta must be a number >= 0; got {min_delta!r}")
+        self.patience, self.min_delta = patience, float(min_delta)
+        self.mode = resolve_mode(mode, monitor)
+        self.restore_best = bool(restore_best)
+        self.best, self.best_epoch, self.wait, self.stopped_epoch = None, None, 0, None
+        self._best_arrays = {}  # name -> copy of the best epoch's parameter or buffer
+
+    def on_epoch_end(self, epoch, logs):
+        value = _monitored(self, logs)
+        if value is None:
+            return
+        if _improved(self.mode, value, self.best, self.min_delta):
+            self.best, self.best_epoch, self.wait = float(value), epoch, 0
+            if self.restore_best:
+                self._snapshot()
+            return
+        self.wait += 1
+        if self.wait >= self.patience:
+            self.stopped_epoch = epoch
+            self.trainer.stop_training = True
+
+    def on_train_end(self, logs):
+        if self.restore_best and self.stopped_epoch is not None and self._best_arrays:
+            for name, target in _model_arrays(self.trainer.model).items():
+                np.copyto(target, self._best_arrays[name])
+
+    def _snapshot(self):
+        for name, array in _model_arrays(self.trainer.model).items():
+            if name in self._best_arrays:
+                np.copyto(self._best_arrays[name], array)
+            else:
+                self._best_arrays[name] = array.copy()
+
+    def state_dict(self):
+        state = {"best": self.best, "best_epoch": self.best_epoch, "wait": self.wait,
+                 "stopped_epoch": self.stopped_epoch}
+        state.update({f"best_arrays/{name}": a for name, a in self._best_arrays.items()})
+        return state
+
+    def load_state_dict(self, state):
+        prefix = "best_arrays/"
+        self._best_arrays = {k[len(prefix):]: np.array(v) for k, v in state.items()
+                             if k.startswith(prefix)}
+        super().load_state_dict({k: v for k, v in state.items() if not k.startswith(prefix)})
+
+
+def _model_arrays(model):
+    return {**model.params(), **model.buffers()}
+
+
+class Checkpoint(Callback):
+    """Write training checkpoints into ``directory`` after every epoch, atomically.
+
+    ``last.npz`` is rewritten each epoch (``save_last``); ``best.npz`` whenever the monitored
+    metric improves (``save_best``). Each file is a full :meth:`Trainer.save_checkpoint`
+    (weights, buffers, optimizer, schedule and callback state, history, random states), so
+    ``Trainer.load_checkpoint(directory / "last.npz")`` resumes bit-identically. A file is
+    replaced only by a complete new one; a diverged run (NaN loss) raises before it is written.
+
+    Parameters
+    ----------
+    directory : str or Path
+        Created if missing.
+    monitor : str, default "val_loss"
+    save_best, save_last : bool, default True
+    mode : {"auto", "min", "max"}, default "auto"
+
+    Attributes
+    ----------
+    best : float or None
+        Best monitored value so far; ``best_epoch`` its epoch (from 0).
+    """
+
+    order = ORDER_CHECKPOINT
+    LAST, BEST = "last.npz", "best.npz"
+
+    def __init__(self, directory, monitor="val_loss", save_best=True, save_last=True,
+                 mode="auto"):
+        self.directory = Path(directory)
+        self.monitor = _check_monitor(monitor, "Checkpoint")
+        self.save_best, self.save_last = bool(save_best), bool(save_last)
+        self.mode = resolve_mode(mode, monitor)
+        self.best, self.best_epoch = None, None
+
+    def on_epoch_end(self, epoch, logs):
+        value = _monitored(self, logs) if self.save_best else None
+        improved = value is not None and _improved(self.mode, value, self.best)
+        if improved:
+            self.best, self.best_epoch = float(value), epoch
+        if self.save_last:
+            self.trainer.save_checkpoint(self.directory / self.LAST)
+        if improved:
+            self.trainer.save_checkpoint(self.directory / self.BEST)
+
+    def state_dict(self):
+        return {"best": self.best, "best_epoch": self.best_epoch}
+
+
+class LRSchedulerCallback(Callback):
+    """Step a learning-rate schedule once per epoch, after the epoch's metrics are known.
+
+    ``ReduceLROnPlateau`` (any schedule whose ``step`` takes a metric) receives
+    ``logs[monitor]``; the others step without arguments. ``Trainer(schedule=...)`` wraps its
+    schedule in this callback: it is the one mechanism that steps schedules.
+
+    Parameters
+    ----------
+    schedule : a schedule from :mod:`numpynn.optim`
+    monitor : str, default "val_loss"
+        Read only by plateau schedules; ``"loss"`` is used when it is missing.
+    """
+
+    order = ORDER_SCHEDULE
+
+    def __init__(self, schedule, monitor="val_loss"):
+        if not callable(getattr(schedule, "step", None)):
+            raise TypeError(f"LRSchedulerCallback: schedule must have a step() method; "
+                            f"got {type(schedule).__name__}")
+        self.schedule = schedule
+        self.monitor = _check_monitor(monitor, "LRSchedulerCallback")
+
+    def on_epoch_end(self, epoch, logs):
+        if getattr(self.schedule, "needs_metric", False):
+            self.schedule.step(logs.get(self.monitor, logs["loss"]))
+        else:
+            self.schedule.step()
+
+    def state_dict(self):
+        return self.schedule.state_dict()
+
+    def load_state_dict(self, state):
+        self.schedule.load_state_dict(state)
+
+
+# -- progress ------------------------------------------------------------------------------------
+def format_logs(logs):
+    """``"loss=0.1234 acc=0.9650 lr=0.01"``: 4 decimals for metrics, ``%g`` for the rate."""
+    return " ".join(f"{key}={value:g}" if key == "lr" else f"{key}={value:.4f}"
+                    for key, value in logs.items())
+
+
+def format_epoch(epoch, epochs, logs, seconds):
+    """One log line: ``Epoch 3/10 loss=0.1234 acc=0.9650 val_loss=… lr=0.01 (1.2s)``.
+
+    ``epoch`` counts from 0 (as in the hooks); the line counts from 1.
+    """
+    return f"Epoch {epoch + 1}/{epochs} {format_logs(logs)} ({seconds:.1f}s)"
+
+
+class ProgressLogger(Callback):
+    """Report each epoch: a tqdm bar over epochs on a terminal, plain log lines otherwise.
+
+    Parameters
+    ----------
+    stream : text file, optional
+        Where to write; ``sys.stdout`` (looked up when training starts) by default.
+    bar : {"auto", True, False}, default "auto"
+        ``"auto"``: a bar when ``stream`` is a terminal. tqdm is imported only for a bar.
+    """
+
+    order = ORDER_PROGRESS
+
+    def __init__(self, stream=None, bar="auto"):
+        self.stream, self.bar = stream, bar
+        self._tqdm, self._start = None, 0.0
+
+    def on_train_begin(self, logs):
+        stream = self.stream or sys.stdout
+        use_bar = self.bar if self.bar != "auto" else _isatty(stream)
+        if use_bar:
+            from tqdm.auto import tqdm
+            self._tqdm = tqdm(total=self.trainer.epochs, initial=self.trainer.epoch,
+                              unit="epoch", file=stream, dynamic_ncols=True)
+
+    def on_epoch_begin(self, epoch, logs):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs):
+        seconds = time.perf_counter() - self._start
+        if self._tqdm is not None:
+            self._tqdm.set_postfix_str(format_logs(logs), refresh=False)
+            self._tqdm.update(1)
+            return
+        stream = self.stream or sys.stdout
+        stream.write(format_epoch(epoch, self.trainer.epochs, logs, seconds) + "\n")
+        stream.flush()
+
+    def on_train_end(self, logs):
+        if self._tqdm is not None:
+            self._tqdm.close()
+            self._tqdm = None
+
+
+def _isatty(stream):
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+# Trainer(progress=...) -> ProgressLogger's bar argument
+PROGRESS = {"auto": "auto", "bar": True, "log": False}
+
+
+def make_progress(progress):
+    """The reporter for ``Trainer(progress=...)``: a name in :data:`PROGRESS` (True means
+    ``"auto"``), False (silent), or a text stream (log lines written to it).
+
+    Returns a :class:`ProgressLogger` or None.
+    """
+    if progress is False or progress is None:
+        return None
+    if hasattr(progress, "write"):
+        return ProgressLogger(stream=progress, bar=False)
+    if progress is True or isinstance(progress, str):
+        return ProgressLogger(bar=choose("auto" if progress is True else progress, PROGRESS,
+                                         "progress"))
+    raise TypeError(f"Trainer: progress must be 'auto', 'bar', 'log', True, False or a text "
+                    f"stream; got {progress!r}")
