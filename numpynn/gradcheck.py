@@ -107,7 +107,7 @@ def check_layer(layer, x, seed=0, h=DEFAULT_STEP):
     from numpynn.sequential import Sequential
     model = Sequential(layer).astype(np.float64)
     x = np.array(x, dtype=np.float64)
-    forward = _deterministic(model.forward_trusted, model)
+    forward = _deterministic(model._forward, model)
     dout = np.random.default_rng(seed).normal(size=forward(x).shape)
     analytic = {"x": model.backward(dout), **{k.split(".", 1)[1]: g.copy()
                                               for k, g in model.grads().items()}}
@@ -129,7 +129,7 @@ def check_model(model, loss_fn, X, y, reg=0.0, h=DEFAULT_STEP):
     from numpynn.losses import l2_penalty
     model = model.astype(np.float64)
     X = np.asarray(X, dtype=np.float64) if np.asarray(X).dtype.kind == "f" else np.asarray(X)
-    forward = _deterministic(model.forward_trusted, model)
+    forward = _deterministic(model._forward, model)
 
     def total_loss(_=None):
         loss, dpred = loss_fn(forward(X), y)

@@ -4,13 +4,18 @@ Every layer follows one protocol (CS231n's layer API behind an object):
 
 - ``forward(x)`` computes the output and caches what ``backward`` reads;
 - ``backward(dout)`` returns ``dx`` and writes parameter gradients into ``grads`` in place;
-- ``params`` and ``grads`` are dicts with the same keys holding the *very* arrays (an optimizer
-  built on ``params`` keeps working for the layer's lifetime); ``buffers`` holds non-trained state
-  such as batch norm's running statistics;
-- ``train()`` / ``eval()`` set the ``training`` flag (dropout and batch norm read it);
-- layers with ``reuses_outputs = True`` (Linear, ReLU) also take ``reuse=True`` in forward and
-  backward: they write into their own arrays from the previous call instead of new ones. Only a
-  caller done with the previous outputs asks for it: the Trainer, inside its training steps.
+- ``params`` and ``grads`` are dicts with the same keys holding the *very* arrays; ``buffers``
+  holds non-trained state such as batch norm's running statistics;
+- ``train()`` / ``eval()`` set the ``training`` flag (dropout and batch norm read it).
+
+Every layer has exactly these two signatures, so ``Sequential`` is a loop forward and a reversed
+loop backward. (Where each array a training step writes goes, and skipping the first layer's
+``dx``, is the Trainer's business: :mod:`numpynn._speed.workspace`.)
+
+An optimizer built on a lone layer's ``params`` updates that layer. A :class:`Sequential` moves
+its layers' arrays, once, into one packed buffer (each layer then holds views of it, values
+unchanged) and makes the arrays it left read-only: an optimizer built on them before refuses to
+step, with a ``help:`` line saying to build it from ``model.params()``.
 
 The math lives in :mod:`numpynn.functional`; a layer only routes arrays to it.
 """
@@ -19,7 +24,6 @@ import numbers
 
 import numpy as np
 
-from numpynn._speed import aligned
 from numpynn import functional as F
 from numpynn._helpers.validation import as_generator, check_positive, check_probability
 from numpynn.init import initialize
@@ -82,16 +86,12 @@ class Layer:
         Non-trainable state saved with the model (e.g. running statistics).
     training : bool
         Set by :meth:`train` / :meth:`eval`.
-    reuses_outputs : bool
-        Class attribute: forward and backward take ``reuse`` (see :meth:`_output`).
     """
-    reuses_outputs = False
 
     def __init__(self):
         self.params, self.grads, self.buffers = {}, {}, {}
         self.training = True
         self._cache = _NOT_RUN
-        self._reused = {}
 
     def add_param(self, name, value):
         """Register a trainable array and a zero gradient of the same shape and dtype."""
@@ -102,10 +102,7 @@ class Layer:
         raise NotImplementedError
 
     def backward(self, dout):
-        """Return dL/dx and write parameter gradients into ``grads``.
-
-        Layers with parameters also take ``need_dx=False`` to skip dL/dx (then returned as None).
-        """
+        """Return dL/dx and write parameter gradients into ``grads`` (in place)."""
         raise NotImplementedError
 
     def __call__(self, x):
@@ -134,21 +131,6 @@ class Layer:
         if "dtype" in self.config():
             self.dtype = np.dtype(dtype)
         return self
-
-    def _output(self, name, shape, dtype, reuse):
-        """Where a kernel writes output ``name`` (e.g. "out", "dx"): None, so NumPy makes a new
-        array; with ``reuse``, the layer's own array from the previous call (64-byte aligned, see
-        :mod:`numpynn._speed.aligned`), made again only when the shape or dtype changes.
-
-        Reuse overwrites the previous call's output, so only a caller done with it asks: the
-        Trainer, whose steps each read every output before the next step.
-        """
-        if not reuse:
-            return None
-        out = self._reused.get(name)
-        if out is None or out.shape != shape or out.dtype != dtype:
-            out = self._reused[name] = aligned.empty(shape, dtype)
-        return out
 
     def _take_cache(self):
         if self._cache is _NOT_RUN:
@@ -197,7 +179,6 @@ class Linear(Layer):
 
     W, b = ArrayView("params", "W"), ArrayView("params", "b")
     dW, db = ArrayView("grads", "W"), ArrayView("grads", "b")
-    reuses_outputs = True
 
     def __init__(self, n_in, n_out, init="xavier_uniform", rng=None, dtype=np.float32, std=None):
         super().__init__()
@@ -209,22 +190,17 @@ class Linear(Layer):
                                        self.dtype, std=std))
         self.add_param("b", np.zeros(self.n_out, dtype=self.dtype))
 
-    def forward(self, x, reuse=False):
+    def forward(self, x):
         n_features = math.prod(x.shape[1:]) if x.ndim >= 2 else -1
         if n_features != self.n_in:
             raise ValueError(f"{self!r}.forward: x has shape {x.shape}; expected "
                              f"(N, {self.n_in}) or (N, …) with {self.n_in} features per sample")
-        out = self._output("out", (x.shape[0], self.n_out), np.promote_types(x.dtype, self.dtype),
-                           reuse)
-        out, self._cache = F.linear_forward(x, self.W, self.b, out=out)
+        out, self._cache = F.linear_forward(x, self.W, self.b)
         return out
 
-    def backward(self, dout, need_dx=True, reuse=False):
-        """Store dW and db (in place) and return dx, or None with ``need_dx=False``."""
-        dx = self._output("dx", (dout.shape[0], self.n_in),
-                          np.promote_types(dout.dtype, self.dtype), reuse and need_dx)
-        dx, _, _ = F.linear_backward(dout, self._take_cache(), need_dx, out=(self.dW, self.db),
-                                     dx_out=dx)
+    def backward(self, dout):
+        """Store dW and db (in place) and return dx."""
+        dx, _, _ = F.linear_backward(dout, self._take_cache(), out=(self.dW, self.db))
         return dx
 
     def config(self):
@@ -259,15 +235,6 @@ class Activation(Layer):
 class ReLU(Activation):
     """``max(0, x)``; the derivative at 0 is taken as 0."""
     activation = "relu"
-    reuses_outputs = True
-
-    def forward(self, x, reuse=False):
-        out, self._cache = F.relu_forward(x, out=self._output("out", x.shape, x.dtype, reuse))
-        return out
-
-    def backward(self, dout, reuse=False):
-        dx = self._output("dx", dout.shape, dout.dtype, reuse)
-        return F.relu_backward(dout, self._take_cache(), out=dx)
 
 
 class LeakyReLU(Activation):
@@ -367,11 +334,11 @@ class _Normalization(Layer):
             raise ValueError(f"{self!r}.forward: x has shape {x.shape}; "
                              f"expected (N, {self.num_features})")
 
-    def _store_grads(self, grads, need_dx):
+    def _store_grads(self, grads):
         dx, dgamma, dbeta = grads
         self.dgamma[...] = dgamma
         self.dbeta[...] = dbeta
-        return dx if need_dx else None
+        return dx
 
     def config(self):
         return {"num_features": self.num_features, "eps": self.eps, "dtype": self.dtype.name}
@@ -416,8 +383,8 @@ class BatchNorm(_Normalization):
             self.training, momentum=self.momentum, eps=self.eps)
         return out
 
-    def backward(self, dout, need_dx=True):
-        return self._store_grads(F.batchnorm_backward(dout, self._take_cache()), need_dx)
+    def backward(self, dout):
+        return self._store_grads(F.batchnorm_backward(dout, self._take_cache()))
 
     def config(self):
         return {**super().config(), "momentum": self.momentum}
@@ -440,8 +407,8 @@ class LayerNorm(_Normalization):
         out, self._cache = F.layernorm_forward(x, self.gamma, self.beta, eps=self.eps)
         return out
 
-    def backward(self, dout, need_dx=True):
-        return self._store_grads(F.layernorm_backward(dout, self._take_cache()), need_dx)
+    def backward(self, dout):
+        return self._store_grads(F.layernorm_backward(dout, self._take_cache()))
 
 
 class Flatten(Layer):

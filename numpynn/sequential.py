@@ -3,7 +3,7 @@ import copy
 
 import numpy as np
 
-from numpynn._speed import aligned
+from numpynn._speed.segments import pack
 from numpynn._helpers.validation import check_array
 from numpynn.layers import Layer
 
@@ -17,8 +17,8 @@ class Sequential:
 
     On construction the layers' parameters, and their gradients, move into one flat buffer each
     (values unchanged; every layer keeps views of its part), so an optimizer updates them all as
-    one vector. Build optimizers from ``model.params()`` once the model exists: one built on a
-    layer's arrays before would keep updating the old ones.
+    one vector. Build optimizers from ``model.params()`` once the model exists: the arrays left
+    behind are read-only, and an optimizer built on them refuses to step.
 
     Parameters
     ----------
@@ -44,7 +44,7 @@ class Sequential:
                                 f"got {type(layer).__name__}")
         self.layers = list(layers)
         for table in ("params", "grads"):
-            _pack(self.layers, table)
+            pack(self.layers, table)   # one vector each: the optimizer's fast path (numpynn._speed)
 
     # -- the two passes ---------------------------------------------------------------------
     def forward(self, x):
@@ -56,35 +56,22 @@ class Sequential:
         if x.ndim < 2:
             raise ValueError(f"Sequential.forward: x has shape {x.shape}; expected a batch (N, …)"
                              "\nhelp: for one sample use x.reshape(1, -1)")
-        return self.forward_trusted(x.astype(self.dtype, copy=False))
+        return self._forward(x.astype(self.dtype, copy=False))
 
-    def forward_trusted(self, x, reuse=False):
-        """``forward`` without input validation, for callers that validated once (the Trainer).
-
-        ``reuse=True`` lets the layers that can (``reuses_outputs``) write into their arrays
-        of the previous call, which this call's outputs then overwrite: the Trainer's steps.
-        """
+    def _forward(self, x):
+        """:meth:`forward` on a trusted ``x`` (the Trainer checks its data once per ``fit``)."""
         for layer in self.layers:
-            x = layer.forward(x, reuse=True) if reuse and layer.reuses_outputs else layer.forward(x)
+            x = layer.forward(x)
         return x
 
-    def backward(self, dout, need_dx=True, reuse=False):
-        """Backpropagate ``dout`` (dL/d output) through every layer; returns dL/dx.
+    def backward(self, dout):
+        """Backpropagate ``dout`` (dL/d output) through every layer in reverse; returns dL/dx.
 
-        With ``need_dx=False`` (what training needs) the pass stops at the first layer that has
-        parameters, which computes only its parameter gradients, and None is returned.
-        ``reuse`` is :meth:`forward_trusted`'s.
+        Each layer writes its parameter gradients into its ``grads`` (see :meth:`grads`).
         """
-        layers = self.layers
-        first = 0 if need_dx else next((i for i, layer in enumerate(layers) if layer.params), None)
-        if first is None:
-            return None  # nothing to train: no gradient is needed at all
-        for layer in reversed(layers[first + 1:]):
-            dout = layer.backward(dout, reuse=True) if reuse and layer.reuses_outputs \
-                else layer.backward(dout)
-        if need_dx:
-            return layers[first].backward(dout)
-        return layers[first].backward(dout, False)
+        for layer in reversed(self.layers):
+            dout = layer.backward(dout)
+        return dout
 
     __call__ = forward
 
@@ -199,25 +186,3 @@ class Sequential:
         first = next((layer for layer in self.layers if hasattr(layer, "n_in")), None)
         return (first.n_in,) if first is not None else None
 
-
-def _pack(layers, table):
-    """Move every array of the layers' ``table`` ("params" or "grads") into one flat buffer,
-    in order, each layer keeping a view of its part (values unchanged).
-
-    An optimizer built on ``model.params()`` then updates all parameters as one vector, in a
-    few NumPy calls whatever their number (see ``numpynn.optim``). Nothing moves unless every
-    array owns its memory (arrays already packed by another model, e.g. shared layers, stay
-    where they are), appears once and all share one dtype.
-    """
-    entries = [(layer, key, a) for layer in layers for key, a in getattr(layer, table).items()]
-    arrays = [a for _, _, a in entries]
-    if (len(arrays) < 2 or any(a.base is not None for a in arrays)
-            or len({id(a) for a in arrays}) < len(arrays) or len({a.dtype for a in arrays}) > 1):
-        return
-    flat = aligned.empty(sum(a.size for a in arrays), arrays[0].dtype)
-    start = 0
-    for layer, key, a in entries:
-        view = flat[start:start + a.size].reshape(a.shape)
-        view[...] = a
-        getattr(layer, table)[key] = view
-        start += a.size

@@ -6,7 +6,6 @@ import numpynn as nn
 from numpynn._speed import aligned
 from numpynn._speed.aligned import address
 from numpynn._speed.segments import packed_vector
-from numpynn.training.trainer import _Loop
 
 
 def is_aligned(a):
@@ -33,17 +32,12 @@ def test_filled_variants_hold_their_values():
         assert made.dtype == expected.dtype
 
 
-def test_model_optimizer_and_trainer_keep_their_arrays_aligned():
+def test_model_and_optimizer_keep_their_arrays_aligned():
     model = nn.Sequential(nn.Linear(6, 5, rng=0), nn.ReLU(), nn.Linear(5, 3, rng=1))
     for table in (model.params(), model.grads()):
         assert is_aligned(packed_vector(list(table.values())))
     opt = nn.optim.Adam(model.params())
     assert all(is_aligned(buf) for buf in opt.state["0.W"].values())
-    segment, = opt._segments
-    assert all(is_aligned(buf) for buf in segment.blocks[0][3].values())     # scratch
-    trainer = nn.Trainer(model, nn.SoftmaxCrossEntropy(), opt, progress=False)
-    loop = _Loop(trainer, np.ones((10, 6), np.float32), np.arange(10) % 3, 4, shuffle=True)
-    assert is_aligned(loop.xbuf) and is_aligned(loop.ybuf)
 
 
 def test_packed_vector_views_any_adjacent_run_of_one_base_and_nothing_else():

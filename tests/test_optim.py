@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from numpynn._speed import blas as _blas
-from numpynn._speed import segments
+import numpynn as nn
 from numpynn.optim import (OPTIMIZERS, SCHEDULES, SGD, Adam, AdamW, CosineWarmupLR,
                            ExponentialLR, ReduceLROnPlateau, RMSProp, RMSprop, StepLR,
                            clip_grad_norm)
@@ -32,6 +31,18 @@ PARITY_CASES = [
     ("rmsprop", {"centered": True, "momentum": 0.9, "eps": 1e-6}),
     ("adagrad", {}),
     ("adagrad", {"lr_decay": 0.1, "initial_accumulator_value": 0.5, "weight_decay": 0.1}),
+]
+# every option of every rule, alone and together: the reference and the fast path must agree
+EVERY_OPTION = PARITY_CASES + [
+    ("sgd", {"momentum": 0.9, "dampening": 0.1}),
+    ("sgd", {"weight_decay": 0.1}),
+    ("sgd", {"momentum": 0.9, "nesterov": True}),
+    ("adam", {"amsgrad": True}),
+    ("adamw", {"weight_decay": 0.0}),
+    ("adamw", {"betas": (0.5, 0.9), "eps": 1e-4, "weight_decay": 0.2}),
+    ("rmsprop", {"momentum": 0.9}),
+    ("rmsprop", {"alpha": 0.5, "centered": True, "momentum": 0.3, "weight_decay": 0.2}),
+    ("adagrad", {"eps": 1e-6, "lr_decay": 0.01}),
 ]
 
 # options that switch on every buffer, for the protocol tests
@@ -97,13 +108,18 @@ def test_adam_first_step_by_hand():
 
 
 # ------------------------------------------------------------------------- PyTorch parity
-@pytest.mark.parametrize("name, kwargs", PARITY_CASES,
-                         ids=[f"{n}-{'-'.join(k) or 'defaults'}" for n, k in PARITY_CASES])
-def test_matches_torch(name, kwargs):
+def case_id(case):
+    name, kwargs = case
+    return f"{name}-{'-'.join(kwargs) or 'defaults'}"
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["fast", "reference"])
+@pytest.mark.parametrize("name, kwargs", PARITY_CASES, ids=map(case_id, PARITY_CASES))
+def test_matches_torch(name, kwargs, fast):
     rng = np.random.default_rng(1)
     params, grads = make_problem(rng)
     expected, torch_state = torch_run(name, params, grads, 0.05, kwargs, lr_changes={10: 0.02})
-    opt = OPTIMIZERS[name](params, lr=0.05, **kwargs)
+    opt = OPTIMIZERS[name](params, lr=0.05, fast=fast, **kwargs)
     for i, g in enumerate(grads):
         if i == 10:
             opt.lr = 0.02     # as a schedule would: checks the lr convention of each rule
@@ -113,6 +129,52 @@ def test_matches_torch(name, kwargs):
         for buffer, value in opt.state[key].items():   # our buffer names are PyTorch's
             np.testing.assert_allclose(value, torch_state[key][buffer].numpy(),
                                        rtol=1e-10, atol=1e-10)
+
+
+def loose_problem(rng, n_steps):
+    """``make_problem``'s arrays, each its own: (a function making fresh copies, gradients)."""
+    params, grads = make_problem(rng, n_steps=n_steps)
+    return (lambda: {k: v.copy() for k, v in params.items()}), grads
+
+
+def packed_problem(rng, n_steps):
+    """A float64 model's parameters, packed in one vector of several L2 blocks (as the Trainer
+    steps them): (a function making fresh packed copies, gradients)."""
+    model = nn.Sequential(nn.Linear(300, 200, rng=0), nn.ReLU(), nn.Linear(200, 10, rng=1))
+    params = model.astype(np.float64).params()
+    grads = [{k: rng.normal(size=v.shape) for k, v in params.items()} for _ in range(n_steps)]
+    return (lambda: model.astype(np.float64).params()), grads
+
+
+@pytest.mark.parametrize("name, kwargs", EVERY_OPTION, ids=map(case_id, EVERY_OPTION))
+@pytest.mark.parametrize("problem", [loose_problem, packed_problem], ids=["loose", "packed"])
+def test_reference_and_fast_updates_agree(name, kwargs, problem):
+    """30 steps of the reference formula (fast=False) and the in-place, blocked fast path
+    (fast=True, the default) from the same start: equal to 1e-10, state included."""
+    make_params, grads = problem(np.random.default_rng(2), n_steps=30)
+    runs = []
+    for fast in (False, True):
+        params = make_params()
+        opt = OPTIMIZERS[name](params, lr=0.01, fast=fast, **kwargs)
+        for i, g in enumerate(grads):
+            if i == 15:
+                opt.lr = 0.005    # as a schedule would
+            opt.step(g)
+        runs.append((params, opt.state))
+    (ref, ref_state), (fast, fast_state) = runs
+    for key in ref:
+        np.testing.assert_allclose(fast[key], ref[key], rtol=1e-10, atol=1e-12)
+        for buffer in ref_state[key]:
+            np.testing.assert_allclose(fast_state[key][buffer], ref_state[key][buffer],
+                                       rtol=1e-10, atol=1e-12)
+
+
+def test_fast_is_a_keyword_flag_on_every_optimizer():
+    for cls in set(OPTIMIZERS.values()):
+        assert cls({"x": np.zeros(2)}).fast is True
+        assert cls({"x": np.zeros(2)}, fast=False).fast is False
+        with pytest.raises(TypeError, match="fast"):
+            cls({"x": np.zeros(2)}, fast="yes")
 
 
 def test_registry_and_defaults():
@@ -560,49 +622,13 @@ def test_clip_grad_norm_float32_and_lists():
         clip_grad_norm([[3.0, 4.0]], 1.0)
 
 
-# -- block-by-block updates ---------------------------------------------------------------
-@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
-def test_blocked_update_is_bit_identical_to_whole_array_update(name, monkeypatch):
-    """A (300, 300) float32 parameter spans two 256 KiB blocks; the result must not change."""
-    rng = np.random.default_rng(5)
-    start = rng.normal(size=(300, 300)).astype(np.float32)
-    grads = [rng.normal(size=(300, 300)).astype(np.float32) for _ in range(5)]
-    # SGD with Nesterov: plain and momentum SGD on BLAS always take one block (below)
-    kwargs = {"sgd": {"momentum": 0.9, "nesterov": True}, "rmsprop": {"momentum": 0.9}}
-    kwargs = kwargs.get(name, {})
-    results = []
-    for block_bytes in (256 * 1024, 2**40):
-        monkeypatch.setattr(segments, "BLOCK_BYTES", block_bytes)
-        params = {"W": start.copy()}
-        opt = OPTIMIZERS[name](params, lr=1e-2, **kwargs)
-        assert len(opt._segments[0].blocks) == (2 if block_bytes == 256 * 1024 else 1)
-        for g in grads:
-            opt.step({"W": g})
-        results.append(params["W"])
-    np.testing.assert_array_equal(results[0], results[1])
-
-
-@pytest.mark.parametrize("kwargs", [{}, {"momentum": 0.9}, {"momentum": 0.9, "dampening": 0.1}])
-def test_sgd_through_blas_updates_the_whole_vector_in_one_block(kwargs, monkeypatch):
-    """Its passes are multithreaded BLAS calls: one call per pass, not one per L2 block; with
-    the NumPy fallback, Nesterov or weight decay (single-core NumPy passes) it takes blocks."""
-    W = np.zeros((300, 300), dtype=np.float32)            # two 256 KiB blocks
-    assert len(OPTIMIZERS["sgd"]({"W": W}, lr=0.1, **kwargs)._segments[0].blocks) == (
-        1 if _blas.BACKEND == "blas" else 2)
-    for extra in ({"weight_decay": 1e-4}, {"momentum": 0.9, "dampening": 0, "nesterov": True}):
-        opt = OPTIMIZERS["sgd"]({"W": W}, lr=0.1, **{**kwargs, **extra})
-        assert len(opt._segments[0].blocks) == 2
-    monkeypatch.setattr(_blas, "BACKEND", "numpy")
-    assert len(OPTIMIZERS["sgd"]({"W": W}, lr=0.1, **kwargs)._segments[0].blocks) == 2
-
-
-def test_blocked_adam_matches_torch_on_a_large_float64_parameter():
+# -- large parameters (the fast path cuts them into L2-sized blocks) -------------------------
+def test_adam_matches_torch_on_a_large_float64_parameter():
     rng = np.random.default_rng(6)
-    W = rng.normal(size=(200, 500))                       # 100,000 float64: four blocks
+    W = rng.normal(size=(200, 500))                       # 100,000 float64: 800 kB
     grads = [rng.normal(size=W.shape) for _ in range(20)]
     params = {"W": W.copy()}
     opt = OPTIMIZERS["adam"](params, lr=1e-2, weight_decay=0.1)
-    assert len(opt._segments[0].blocks) == 4
     tW = torch.tensor(W, requires_grad=True)
     topt = torch.optim.Adam([tW], lr=1e-2, weight_decay=0.1)
     for g in grads:

@@ -3,7 +3,6 @@ import pytest
 import torch
 
 import numpynn as nn
-from numpynn._speed.aligned import address
 from numpynn.gradcheck import check_model
 from numpynn._speed.segments import packed_vector
 
@@ -109,10 +108,6 @@ def test_parameters_and_gradients_are_packed_in_order_values_unchanged():
     for value, old in zip(model.params().values(), before):
         np.testing.assert_array_equal(value, old)
     assert model.params()["0.W"] is layers[0].W         # the layer holds the view itself
-    segment, = nn.optim.SGD(model.params())._segments     # the optimizer sees one vector
-    grad_vector = packed_vector(list(model.grads().values()))
-    assert address(segment.gradient(model.grads())) == address(grad_vector)   # no copy
-    assert segment.gradient(model.grads()).size == grad_vector.size
     layers[0].W = np.ones((6, 5))                         # assignment writes into the buffer
     assert packed_vector(list(model.params().values()))[:30].sum() == 30
 
@@ -120,9 +115,6 @@ def test_parameters_and_gradients_are_packed_in_order_values_unchanged():
 def test_packed_model_trains_bit_identically_to_unpacked_arrays():
     """The optimizer's one-vector update of a packed model equals per-array updates."""
     model = mlp()
-    unpacked = {k: v.copy() for k, v in model.params().items()}   # separate arrays
-    assert len(nn.optim.Adam(model.params())._segments) == 1
-    assert len(nn.optim.Adam(unpacked)._segments) == len(unpacked)
     rng = np.random.default_rng(0)
     for name in ("sgd", "adam"):
         packed_params = model.astype(np.float32).params()
@@ -156,35 +148,44 @@ def test_astype_packs_the_converted_copy():
     assert flat is not None and flat.dtype == np.float64
 
 
-# -- reused outputs (the Trainer's steps) ----------------------------------------------------
-def test_reused_outputs_give_the_same_bits_as_fresh_ones():
-    """Steps with ``reuse=True`` (as the Trainer runs them) equal steps with new arrays, in the
-    outputs, the gradients and dL/dx, batch after batch and across a change of batch size."""
-    fresh, reused = mlp(), mlp()
-    rng = np.random.default_rng(0)
-    for n in (5, 5, 3, 5):
-        x = rng.normal(size=(n, 6)).astype(np.float32)
-        dout = rng.normal(size=(n, 3)).astype(np.float32)
-        out = fresh.forward_trusted(x)
-        np.testing.assert_array_equal(reused.forward_trusted(x, reuse=True), out)
-        for need_dx in (True, False):
-            dx = fresh.backward(dout, need_dx=need_dx)
-            reused_dx = reused.backward(dout, need_dx=need_dx, reuse=True)
-            if need_dx:
-                np.testing.assert_array_equal(reused_dx, dx)
-            for key, g in fresh.grads().items():
-                np.testing.assert_array_equal(reused.grads()[key], g)
+# -- an optimizer built before the model (the layer docs' promise) ----------------------------
+def test_an_optimizer_on_a_layer_keeps_training_that_layer_alone():
+    lin = nn.Linear(4, 3, rng=0)
+    opt = nn.SGD(lin.params, lr=0.1)
+    before = lin.W.copy()
+    lin.forward(np.ones((2, 4), np.float32))
+    lin.backward(np.ones((2, 3), np.float32))
+    opt.step(lin.grads)
+    np.testing.assert_allclose(lin.W, before - 0.1 * 2.0)   # dW = column sums of x·1
 
 
-def test_only_reuse_overwrites_a_previous_output():
+def test_an_optimizer_built_before_the_sequential_refuses_to_step():
+    """The reproducer: the Sequential moved lin's arrays into its packed buffer, so stepping
+    the old optimizer would train arrays the model no longer reads. It raises instead."""
+    lin = nn.Linear(4, 3, rng=0)
+    opt = nn.SGD(lin.params, lr=0.1)
+    model = nn.Sequential(lin, nn.ReLU(), nn.Linear(3, 2, rng=1))
+    model.forward(np.ones((5, 4), np.float32))
+    model.backward(np.ones((5, 2), np.float32))
+    with pytest.raises(ValueError, match=r"params\['W'\] is no longer the model's array"
+                                         r"(.|\n)*help: build the optimizer from the model, e.g. "
+                                         r"SGD\(model.params\(\), ...\)"):
+        opt.step(lin.grads)
+    with pytest.raises(ValueError, match=r"read-only(.|\n)*pass model.params\(\)"):
+        nn.SGD({"W": opt.params["W"]})                  # the array left behind
+    fixed = nn.SGD(model.params(), lr=0.1)             # what the help line says: it trains
+    before = model[0].W.copy()
+    fixed.step(model.grads())
+    assert not np.array_equal(model[0].W, before)
+    assert lin.W is model[0].W
+
+
+def test_public_passes_always_return_new_arrays():
     model = mlp()
     x1, x2 = np.ones((4, 6), np.float32), np.full((4, 6), 2.0, np.float32)
     first = model.forward(x1)
     kept = first.copy()
     model.forward(x2)
-    np.testing.assert_array_equal(first, kept)             # public calls: always new arrays
-    assert model.forward_trusted(x1, reuse=True) is not first
-    reused = model.forward_trusted(x1, reuse=True)
-    assert model.forward_trusted(x2, reuse=True) is reused     # the same array, overwritten
-    assert address(reused) % 64 == 0                            # aligned, see numpynn._speed.aligned
-    assert model.forward_trusted(x2[:3], reuse=True).shape == (3, 3)   # remade for a new shape
+    np.testing.assert_array_equal(first, kept)
+    dx = model.backward(np.ones((4, 3), np.float32))
+    assert dx.shape == (4, 6)

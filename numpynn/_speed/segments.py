@@ -1,14 +1,14 @@
 """How an update is laid out in memory: packed vectors, L2-sized blocks and segments.
 
-``Sequential`` packs its layers' parameters (and gradients) into one buffer each and hands out
-views of it. An optimizer that finds its parameters tiling one vector (:func:`packed_vector`)
+``Sequential`` packs its layers' parameters (and gradients) into one buffer each (:func:`pack`)
+and hands out views of it. An optimizer that finds its parameters tiling one vector (:func:`packed_vector`)
 updates that vector as one :class:`Segment`, in a few NumPy calls whatever the number of
 layers; other parameters are one segment each. Every segment is cut into blocks of
 :data:`BLOCK_BYTES`: all of an update's passes over one block of a parameter (and of its
 gradient, state and scratch) run while the block is in the L2 cache, instead of each pass
 streaming the whole array through memory. Element-wise, so the results are the same bits.
 An optimizer whose passes are all multithreaded BLAS calls (plain and momentum SGD) asks for
-one block instead (``Optimizer._block_bytes``): BLAS splits each call over its threads, and
+one block instead (its rule's ``one_block``): BLAS splits each call over its threads, and
 one call per pass costs less than one per block.
 """
 import numpy as np
@@ -43,6 +43,34 @@ def packed_vector(arrays):
         end += a.nbytes
     skip = address(first) - address(base)
     return base.reshape(-1).view(np.uint8)[skip:skip + end - address(first)].view(first.dtype)
+
+
+def pack(layers, table):
+    """Move every array of the layers' ``table`` ("params" or "grads") into one flat buffer,
+    in order, each layer keeping a view of its part (values unchanged).
+
+    An optimizer built on ``model.params()`` then updates all parameters as one vector, in a
+    few NumPy calls whatever their number. Nothing moves unless every array owns its memory
+    (arrays already packed by another model, e.g. shared layers, stay where they are), appears
+    once and all share one dtype.
+
+    The arrays left behind are made read-only: anything still holding one (an optimizer built
+    on ``layer.params`` before the model existed) fails loudly instead of training a copy the
+    model no longer reads.
+    """
+    entries = [(layer, key, a) for layer in layers for key, a in getattr(layer, table).items()]
+    arrays = [a for _, _, a in entries]
+    if (len(arrays) < 2 or any(a.base is not None for a in arrays)
+            or len({id(a) for a in arrays}) < len(arrays) or len({a.dtype for a in arrays}) > 1):
+        return
+    flat = aligned.empty(sum(a.size for a in arrays), arrays[0].dtype)
+    start = 0
+    for layer, key, a in entries:
+        view = flat[start:start + a.size].reshape(a.shape)
+        view[...] = a
+        a.flags.writeable = False
+        getattr(layer, table)[key] = view
+        start += a.size
 
 
 def block_size(p, block_bytes):

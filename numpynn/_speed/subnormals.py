@@ -4,7 +4,8 @@ With vanishing gradients the decaying buffers (Adam's m and v, RMSProp's average
 buffers) shrink geometrically into subnormal floats, where x86 arithmetic is 6-9x slower and
 NumPy offers no flush-to-zero switch. Every :data:`FLUSH_EVERY` steps (when ``step_count`` is a
 multiple of it) every decaying buffer has its entries with ``|b| < finfo(dtype).tiny`` set to
-exactly 0; each optimizer's ``_flush_names`` says which buffers, and its docstring bounds what
+exactly 0 where the rule's ``flush_shift`` (:mod:`numpynn._speed.rules`) allows it; each
+optimizer's docstring bounds what
 this changes (below the rounding of ``eps``).
 
 Why not after every step: a flush is two or three passes over a buffer, five over Adam's m and

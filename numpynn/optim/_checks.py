@@ -68,7 +68,9 @@ def _check_params(params, where):
         check_array(p, f"params[{key!r}]", where=where)
         if not p.flags.writeable:
             raise ValueError(f"{where}: params[{key!r}] is read-only; optimizers update "
-                             "parameters in place\nhelp: pass a writable copy, x.copy()")
+                             "parameters in place\nhelp: pass a writable copy, x.copy(); for a "
+                             "layer inside a Sequential (which moved its arrays into one "
+                             "packed buffer), pass model.params()")
         if id(p) in owners:
             raise ValueError(f"{where}: params[{key!r}] is the same array as "
                              f"params[{owners[id(p)]!r}]; it would be updated twice per step")

@@ -1,18 +1,16 @@
-"""The optimizer protocol: :class:`Optimizer` validates, allocates state and scratch, steps
-through the segments and blocks of its parameters, and saves and restores its state; each
-update rule (:mod:`numpynn.optim.optimizers`) fills one hook, ``_update``."""
+"""The optimizer protocol: :class:`Optimizer` validates, allocates state, steps and saves and
+restores its state; each update rule (:mod:`numpynn.optim.optimizers`) fills one hook,
+``_update``, with its formula as the textbook writes it. ``fast=True`` (the default) runs the
+same rule rewritten in place over packed, blocked vectors instead (:mod:`numpynn._speed`)."""
 import numpy as np
 
-from numpynn._speed import aligned
 from numpynn._helpers.validation import check_positive, check_same_shape
+from numpynn._speed.fast_update import FastUpdate
 from numpynn.optim._checks import _check_params, _count, _key_mismatch, _plain, set_hyper
-from numpynn._speed import segments
-from numpynn._speed.segments import Segment, block_size, packed_vector
-from numpynn._speed.subnormals import FLUSH_EVERY, flush_plan, needs_mask
 
 
 class Optimizer:
-    """Base class: validation, buffers, ``step``, ``state_dict``; subclasses fill ``_update``.
+    """Base class: validation, state, ``step``, ``state_dict``; subclasses fill ``_update``.
 
     Parameters
     ----------
@@ -20,6 +18,10 @@ class Optimizer:
         The arrays to update in place (floating, writable), e.g. ``model.params()``.
     lr : float
         Learning rate; a plain attribute that schedules change between epochs.
+    fast : bool, default True
+        True: the in-place, blocked update of :mod:`numpynn._speed` (what training uses);
+        False: the reference ``_update``, one NumPy expression per line of the formula. Both
+        compute the same update (equal to 1e-10 in float64, tested).
     **hyper
         The subclass's hyper-parameters, named in its ``hyper`` table.
 
@@ -37,81 +39,52 @@ class Optimizer:
     The hyper-parameters are attributes too (``opt.momentum``, ``opt.betas``), fixed after
     construction because the buffers are allocated for them; only ``lr`` may change.
 
-    Subclass hooks: ``name`` (registry key), ``hyper`` (name -> converter, in constructor
-    order), ``_validate()``, ``_buffers() -> names``, ``_init_state(p)``, ``_flush_names(dtype)``,
-    ``_block_bytes()`` and ``_update(p, g, state, scratch)``.
+    A subclass declares ``name`` (registry key), ``hyper`` (name -> converter, in constructor
+    order) and ``buffers`` (state buffer -> the hyper-parameter that switches it on, None for
+    always; ``initial`` names a hyper-parameter holding a buffer's start value), and fills
+    ``_update(p, g, state)``; ``_validate()`` may check hyper-parameters against each other.
     """
     name = "optimizer"
     hyper = {}
+    buffers = {}
+    initial = {}
     decoupled_weight_decay = False   # True: AdamW's p <- p(1 - lr*wd) instead of g <- g + wd*p
 
-    def __init__(self, params, lr, **hyper):
+    def __init__(self, params, lr, *, fast=True, **hyper):
         where = type(self).__name__
         self.params = _check_params(params, where)
         check_positive(lr, "learning rate", allow_zero=True, where=where)
         self.lr = float(lr)
         set_hyper(self, hyper, where)
         self._validate()
+        if not isinstance(fast, (bool, np.bool_)):
+            raise TypeError(f"{where}: fast must be True or False; got {fast!r}")
+        self.fast = bool(fast)
         self.step_count = 0
-        self._allocate()
+        if self.fast:
+            self._fast = FastUpdate(self)   # allocates self.state
+        else:
+            self._fast = None
+            self.state = {key: {name: np.full_like(p, value)
+                                for name, value in self.initial_state().items()}
+                          for key, p in self.params.items()}
 
     def __repr__(self):
         args = ", ".join(f"{n}={getattr(self, n)!r}" for n in ("lr", *self.hyper))
         return f"{type(self).__name__}({args})"
 
-    # -- hooks -------------------------------------------------------------------------------
+    # -- what a rule declares and fills ----------------------------------------------------------
     def _validate(self):
-        """Check the hyper-parameters (already converted); raise in PyTorch's words."""
+        """Check the hyper-parameters against each other (each one is checked on conversion)."""
 
-    def _buffers(self):
-        """Names of the per-key state buffers under the current hyper-parameters."""
-        return ()
+    def initial_state(self):
+        """Buffer name -> start value, for the buffers the hyper-parameters switch on."""
+        return {name: float(getattr(self, self.initial[name], 0)) if name in self.initial else 0.0
+                for name, switch in self.buffers.items() if switch is None or getattr(self, switch)}
 
-    def _init_state(self, p):
-        return {name: aligned.zeros_like(p) for name in self._buffers()}
-
-    def _flush_names(self, dtype):
-        """Decaying buffers to flush of subnormals (only where provably harmless)."""
-        return ()
-
-    def _block_bytes(self):
-        """Bytes per block of the update (see :mod:`numpynn._speed.segments`), 0 for one block."""
-        return segments.BLOCK_BYTES
-
-    def _update(self, p, g, state, scratch):
+    def _update(self, p, g, state):
+        """The reference update of one parameter ``p`` (in place) from its gradient ``g``."""
         raise NotImplementedError
-
-    # -- the protocol ------------------------------------------------------------------------
-    def _allocate(self):
-        """Preallocate state and the segments: the arrays updated as one (all parameters when
-        they are packed, else each one), cut into blocks with block-sized scratch (``tmp``,
-        ``grad``, ``mask``), and the flush plan of their dtype."""
-        self.state, self._segments = {}, []
-        arrays = list(self.params.values())
-        vector = packed_vector(arrays) if len(arrays) > 1 else None
-        if vector is None:
-            for key, p in self.params.items():
-                self.state[key] = self._init_state(p)
-                self._add_segment((key,), p, self.state[key])
-        else:   # one vector: state buffers are vectors too, each key viewing its part
-            state, start = self._init_state(vector), 0
-            for key, p in self.params.items():
-                self.state[key] = {name: buf[start:start + p.size].reshape(p.shape)
-                                   for name, buf in state.items()}
-                start += p.size
-            self._add_segment(tuple(self.params), vector, state)
-
-    def _add_segment(self, keys, vector, state):
-        coupled = getattr(self, "weight_decay", 0) != 0 and not self.decoupled_weight_decay
-        names = self._flush_names(vector.dtype)
-        size = block_size(vector, self._block_bytes())
-        scratch = {"tmp": aligned.empty(size, vector.dtype)}
-        if coupled:
-            scratch["grad"] = aligned.empty(size, vector.dtype)
-        if needs_mask(names):
-            scratch["mask"] = aligned.empty(size, bool)
-        flush = flush_plan(names, vector.dtype)
-        self._segments.append(Segment(keys, vector, state, scratch, flush, size))
 
     def check_grads(self, grads):
         """Return ``grads`` if it fits ``params`` (same keys, shapes and dtypes), else raise."""
@@ -125,6 +98,14 @@ class Optimizer:
                                 "pass model.grads() of the model whose params() built the "
                                 "optimizer")
         for key, p in self.params.items():
+            if not p.flags.writeable:
+                raise ValueError(
+                    f"{where}: params[{key!r}] is no longer the model's array: a Sequential "
+                    "moved its layers' parameters into one packed buffer after this optimizer "
+                    "was built, so stepping would train a copy the model never reads\n"
+                    "help: build the optimizer from the model, e.g. "
+                    f"{type(self).__name__}(model.params(), ...), and step it with "
+                    "model.grads()")
             g = grads[key]
             if not isinstance(g, np.ndarray):
                 raise TypeError(f"{where}: grads[{key!r}] must be a numpy array; got "
@@ -136,14 +117,6 @@ class Optimizer:
                                 f"grads[{key!r}].astype(np.{p.dtype})")
         return grads
 
-    def _decayed_grad(self, p, g, scratch):
-        """``g + weight_decay * p`` (PyTorch's coupled L2 decay) in scratch, or ``g`` itself."""
-        if getattr(self, "weight_decay", 0) == 0 or self.decoupled_weight_decay:
-            return g
-        out = np.multiply(p, self.weight_decay, out=scratch["grad"])
-        out += g
-        return out
-
     def step(self, grads):
         """Update every parameter in place from ``grads`` (same keys, shapes and dtypes).
 
@@ -152,20 +125,16 @@ class Optimizer:
         grads : dict of str -> ndarray
             ``grads[key]`` has the shape and dtype of ``params[key]``; it is only read.
         """
-        self.step_trusted(self.check_grads(grads))
+        self._step(self.check_grads(grads))
 
-    def step_trusted(self, grads):
-        """:meth:`step` without checking ``grads``, for a caller that checked it once with
-        :meth:`check_grads` (the Trainer, once per ``fit``)."""
+    def _step(self, grads):
+        """:meth:`step` on trusted ``grads`` (the Trainer checks them once per ``fit``)."""
         self.step_count += 1
-        flushing = self.step_count % FLUSH_EVERY == 0   # see numpynn._speed.subnormals
-        for segment in self._segments:
-            g = segment.gradient(grads)
-            flushes = segment.flushes if flushing else ()
-            for span, p, state, scratch in segment.blocks:
-                self._update(p, g[span], state, scratch)
-                for flush, name, tiny, signed in flushes:
-                    flush(state[name], tiny, signed, scratch.get("mask"), scratch["tmp"])
+        if self._fast is not None:
+            self._fast.step(self, grads)
+            return
+        for key, p in self.params.items():
+            self._update(p, grads[key], self.state[key])
 
     def state_dict(self):
         """Everything a resumed run needs, as flat keys -> Python scalars or ndarrays (copies).
@@ -200,7 +169,7 @@ class Optimizer:
         if not all(name in d for name in scalars):
             raise _key_mismatch((*scalars, "step_count"), d, "state_dict lacks keys", where,
                                 "pass the dict returned by state_dict()")
-        fresh = type(self)(self.params, **{name: d[name] for name in scalars})
+        fresh = type(self)(self.params, fast=self.fast, **{name: d[name] for name in scalars})
         expected = {"optimizer": None, "step_count": None, **dict.fromkeys(scalars)}
         expected.update({f"state.{k}.{n}": (k, n) for k, s in fresh.state.items() for n in s})
         if d.keys() != expected.keys():

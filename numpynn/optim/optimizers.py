@@ -1,14 +1,15 @@
 """The update rules: SGD, Adam, AdamW, RMSProp and Adagrad (PyTorch's, ``foreach=False``),
-each an :class:`~numpynn.optim.optimizer.Optimizer` that fills ``_update`` with in-place NumPy
-calls on preallocated arrays (SGD's ``y += a·x`` through BLAS's :func:`~numpynn._speed.blas.axpy`),
-and :data:`OPTIMIZERS`, the registry by name."""
-import math
+and :data:`OPTIMIZERS`, the registry by name.
 
+Each rule is an :class:`~numpynn.optim.optimizer.Optimizer` that declares its hyper-parameters
+and state buffers and fills one hook, ``_update(p, g, state)``: the formula of its docstring,
+one NumPy expression per line with that line of the formula beside it (compare CS231n's
+``optim.py``). This reference runs with ``fast=False``; the default ``fast=True`` runs the same
+rule rewritten in place over packed, blocked vectors (:mod:`numpynn._speed.rules`), proven
+equal to it by the tests.
+"""
 import numpy as np
 
-from numpynn._speed import aligned
-from numpynn._speed import blas as _blas
-from numpynn._speed.blas import axpy
 from numpynn.optim._checks import _check_nonnegative, _flag, _pair, _real
 from numpynn.optim.optimizer import Optimizer
 
@@ -30,12 +31,11 @@ class SGD(Optimizer):
     steps, so changing ``lr`` rescales the whole accumulated velocity at once. The first step
     copies the gradient into the buffer undamped (PyTorch).
 
-    Speed and parity: the buffer's ``+ (1 - τ) g`` and the step ``- η d`` run as BLAS's
-    :func:`~numpynn._speed.blas.axpy`, one fused multiply-add per entry on all BLAS threads. That is
-    what PyTorch's ``add_(d, alpha=-lr)`` computes, so without Nesterov and weight decay a
-    float32 step equals PyTorch's bit for bit (within one rounding on the NumPy fallback).
-
-    Subnormals: the momentum buffer is flushed (``|b| < tiny -> 0``, every 16 steps, see
+    The fast path (``fast=True``): the buffer's ``+ (1 - τ) g`` and the step ``- η d`` run as
+    BLAS's :func:`~numpynn._speed.blas.axpy`, one fused multiply-add per entry on all BLAS
+    threads. That is what PyTorch's ``add_(d, alpha=-lr)`` computes, so without Nesterov and
+    weight decay a float32 step equals PyTorch's bit for bit (within one rounding on the NumPy
+    fallback). The momentum buffer is also flushed (``|b| < tiny -> 0``, every 16 steps, see
     :mod:`numpynn._speed.subnormals`); each flush moves ``p`` by
     less than ``lr * tiny / (1 - momentum)`` in all, far below any parameter's rounding.
 
@@ -61,10 +61,11 @@ class SGD(Optimizer):
     """
     name = "sgd"
     hyper = {"momentum": _real, "dampening": _real, "weight_decay": _real, "nesterov": _flag}
+    buffers = {"momentum_buffer": "momentum"}
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
-                 nesterov=False):
-        super().__init__(params, lr, momentum=momentum, dampening=dampening,
+                 nesterov=False, *, fast=True):
+        super().__init__(params, lr, fast=fast, momentum=momentum, dampening=dampening,
                          weight_decay=weight_decay, nesterov=nesterov)
 
     def _validate(self):
@@ -75,41 +76,17 @@ class SGD(Optimizer):
                              f"help: got momentum={self.momentum}, dampening={self.dampening};"
                              " use e.g. momentum=0.9, dampening=0")
 
-    def _buffers(self):
-        return ("momentum_buffer",) if self.momentum else ()
-
-    def _flush_names(self, dtype):
-        return self._buffers()
-
-    def _block_bytes(self):
-        # Blocks keep data in one core's L2 between NumPy passes. Plain and momentum SGD are
-        # BLAS axpy calls (and one scaling of the buffer), each split over BLAS's threads: one
-        # call over the whole vector beats one per block (an epoch at batch 64 is 2-7 % faster).
-        if _blas.BACKEND == "blas" and not self.weight_decay and not self.nesterov:
-            return 0
-        return super()._block_bytes()
-
-    def _update(self, p, g, state, scratch):
-        grad, tmp = self._decayed_grad(p, g, scratch), scratch["tmp"]
-        d = grad
+    def _update(self, p, g, state):
+        g = g + self.weight_decay * p                        # g ← g + λp
+        d = g
         if self.momentum:
-            buf = state["momentum_buffer"]
+            b = state["momentum_buffer"]
             if self.step_count == 1:
-                np.copyto(buf, grad)
+                b[...] = g                                   # b₁ = g₁
             else:
-                buf *= self.momentum
-                axpy(1 - self.dampening, grad, buf, tmp)
-            if self.nesterov:
-                d = np.multiply(buf, self.momentum, out=tmp)
-                d += grad
-            else:
-                d = buf
-        axpy(-self.lr, d, p, tmp)
-
-
-def _negligible_beside(eps, shift, dtype):
-    """True when moving a denominator ``sqrt(.) + eps`` by ``shift`` is below eps's rounding."""
-    return shift <= eps * np.finfo(dtype).eps
+                b[...] = self.momentum * b + (1 - self.dampening) * g   # b ← μb + (1 − τ)g
+            d = g + self.momentum * b if self.nesterov else b     # d = g + μb  or  d = b
+        p -= self.lr * d                                     # p ← p − ηd
 
 
 class Adam(Optimizer):
@@ -128,7 +105,7 @@ class Adam(Optimizer):
     ``step_count``, and AMSGrad keeps the maximum of the *uncorrected* v. ``m`` is updated
     as PyTorch's ``lerp``, :math:`m + (1-\beta_1)(g - m)`.
 
-    Subnormals: m, v and max_v are flushed (``|b| < tiny -> 0``, every 16 steps, see
+    Subnormals (the fast path only): m, v and max_v are flushed (``|b| < tiny -> 0``, every 16 steps, see
     :mod:`numpynn._speed.subnormals`) when
     ``sqrt(tiny) / (1 - beta2) <= eps * finfo(dtype).eps`` (true at the defaults: 1.1e-16 <
     1.2e-15 in float32). Why that changes nothing beyond rounding: each flush drops less than
@@ -159,10 +136,11 @@ class Adam(Optimizer):
     """
     name = "adam"
     hyper = {"betas": _pair, "eps": _real, "weight_decay": _real, "amsgrad": _flag}
+    buffers = {"exp_avg": None, "exp_avg_sq": None, "max_exp_avg_sq": "amsgrad"}
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
-                 amsgrad=False):
-        super().__init__(params, lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                 amsgrad=False, *, fast=True):
+        super().__init__(params, lr, fast=fast, betas=betas, eps=eps, weight_decay=weight_decay,
                          amsgrad=amsgrad)
 
     def _validate(self):
@@ -174,31 +152,20 @@ class Adam(Optimizer):
                                  "help: each beta must lie in [0, 1), e.g. betas=(0.9, 0.999)")
         _check_nonnegative(self.weight_decay, "weight_decay value", where)
 
-    def _buffers(self):
-        return ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if self.amsgrad else ())
-
-    def _flush_names(self, dtype):
-        shift = math.sqrt(np.finfo(dtype).tiny) / (1 - self.betas[1])
-        return self._buffers() if _negligible_beside(self.eps, shift, dtype) else ()
-
-    def _update(self, p, g, state, scratch):
-        (beta1, beta2), t, tmp = self.betas, self.step_count, scratch["tmp"]
-        if self.decoupled_weight_decay and self.weight_decay != 0:
-            p *= 1 - self.lr * self.weight_decay
-        g = self._decayed_grad(p, g, scratch)
+    def _update(self, p, g, state):
+        (beta1, beta2), t = self.betas, self.step_count
+        if self.decoupled_weight_decay:
+            p *= 1 - self.lr * self.weight_decay             # p ← p(1 − ηλ)   (AdamW)
+        else:
+            g = g + self.weight_decay * p                    # g ← g + λp
         m, v = state["exp_avg"], state["exp_avg_sq"]
-        m += np.multiply(np.subtract(g, m, out=tmp), 1 - beta1, out=tmp)
-        v *= beta2
-        v += np.multiply(np.multiply(g, 1 - beta2, out=tmp), g, out=tmp)
+        m[...] = beta1 * m + (1 - beta1) * g                 # m ← β₁m + (1 − β₁)g
+        v[...] = beta2 * v + (1 - beta2) * g * g             # v ← β₂v + (1 − β₂)g²
         if self.amsgrad:
-            v = np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
-        # PyTorch: p -= lr/bc1 · m / (√v/√bc2 + eps); multiplied through by √bc2 it is the same
-        # update up to rounding with one pass fewer: p -= (lr·√bc2/bc1) · m / (√v + eps·√bc2)
-        sqrt_bc2 = math.sqrt(1 - beta2 ** t)
-        denom = np.sqrt(v, out=tmp)
-        denom += self.eps * sqrt_bc2
-        p -= np.multiply(np.divide(m, denom, out=tmp), self.lr * sqrt_bc2 / (1 - beta1 ** t),
-                         out=tmp)
+            v = np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])  # v̂ = max(v̂, v)
+        m_hat = m / (1 - beta1 ** t)                         # m / (1 − β₁ᵗ)
+        v_hat = v / (1 - beta2 ** t)                         # v̂ / (1 − β₂ᵗ)
+        p -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)   # p ← p − η m̂ / (√v̂ + ε)
 
 
 class AdamW(Adam):
@@ -212,9 +179,9 @@ class AdamW(Adam):
     decoupled_weight_decay = True
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
-                 amsgrad=False):
+                 amsgrad=False, *, fast=True):
         super().__init__(params, lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                         amsgrad=amsgrad)
+                         amsgrad=amsgrad, fast=fast)
 
 
 class RMSProp(Optimizer):
@@ -232,7 +199,7 @@ class RMSProp(Optimizer):
     the momentum buffer accumulates normalised gradients (so ``lr`` acts on it as a whole),
     and :math:`\bar g` is updated as ``lerp``, :math:`\bar g + (1-\alpha)(g - \bar g)`.
 
-    Subnormals: s, :math:`\bar g` and b are flushed (every 16 steps) when
+    Subnormals (the fast path only): s, :math:`\bar g` and b are flushed (every 16 steps) when
     ``sqrt(tiny / (1 - alpha)) <= eps * finfo(dtype).eps`` (float32 defaults: 1.1e-18 <
     1.2e-15): s then lags by less than ``tiny/(1-alpha)``, so r moves by less than one
     rounding unit of ``eps``; flushing :math:`\bar g` moves :math:`\bar g^2` by less than
@@ -256,10 +223,11 @@ class RMSProp(Optimizer):
     name = "rmsprop"
     hyper = {"alpha": _real, "eps": _real, "weight_decay": _real, "momentum": _real,
              "centered": _flag}
+    buffers = {"square_avg": None, "grad_avg": "centered", "momentum_buffer": "momentum"}
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
-                 centered=False):
-        super().__init__(params, lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
+                 centered=False, *, fast=True):
+        super().__init__(params, lr, fast=fast, alpha=alpha, eps=eps, weight_decay=weight_decay,
                          momentum=momentum, centered=centered)
 
     def _validate(self):
@@ -268,39 +236,23 @@ class RMSProp(Optimizer):
                             (self.weight_decay, "weight_decay value"), (self.alpha, "alpha value")):
             _check_nonnegative(value, what, where)
 
-    def _buffers(self):
-        return (("square_avg",) + (("grad_avg",) if self.centered else ())
-                + (("momentum_buffer",) if self.momentum else ()))
-
-    def _flush_names(self, dtype):
-        if self.alpha >= 1:      # s never decays
-            return ()
-        shift = math.sqrt(np.finfo(dtype).tiny / (1 - self.alpha))
-        return self._buffers() if _negligible_beside(self.eps, shift, dtype) else ()
-
-    def _update(self, p, g, state, scratch):
-        g, alpha, tmp = self._decayed_grad(p, g, scratch), self.alpha, scratch["tmp"]
-        square_avg = state["square_avg"]
-        square_avg *= alpha
-        square_avg += np.multiply(np.multiply(g, 1 - alpha, out=tmp), g, out=tmp)
+    def _update(self, p, g, state):
+        alpha = self.alpha
+        g = g + self.weight_decay * p                        # g ← g + λp
+        s = state["square_avg"]
+        s[...] = alpha * s + (1 - alpha) * g * g             # s ← αs + (1 − α)g²
         if self.centered:
-            grad_avg = state["grad_avg"]
-            grad_avg += np.multiply(np.subtract(g, grad_avg, out=tmp), 1 - alpha, out=tmp)
-            avg = np.subtract(square_avg, np.square(grad_avg, out=tmp), out=tmp)
-            np.maximum(avg, 0, out=avg)   # a flushed s may sit below a subnormal g^2
-            np.sqrt(avg, out=avg)
+            g_bar = state["grad_avg"]
+            g_bar[...] = alpha * g_bar + (1 - alpha) * g     # ḡ ← αḡ + (1 − α)g
+            r = np.sqrt(np.maximum(s - g_bar ** 2, 0)) + self.eps   # r = √(s − ḡ²) + ε
         else:
-            avg = np.sqrt(square_avg, out=tmp)
-        avg += self.eps
-        step = np.divide(g, avg, out=tmp)       # g / r
+            r = np.sqrt(s) + self.eps                        # r = √s + ε
         if self.momentum:
-            buf = state["momentum_buffer"]
-            buf *= self.momentum
-            buf += step
-            step = np.multiply(buf, self.lr, out=tmp)
+            b = state["momentum_buffer"]
+            b[...] = self.momentum * b + g / r               # b ← μb + g / r
+            p -= self.lr * b                                 # p ← p − ηb
         else:
-            step *= self.lr
-        p -= step
+            p -= self.lr * g / r                             # p ← p − η g / r
 
 
 RMSprop = RMSProp   # PyTorch's spelling
@@ -317,7 +269,7 @@ class Adagrad(Optimizer):
     with :math:`\delta` = ``lr_decay`` and ``t`` = ``step_count`` (PyTorch's convention:
     :math:`\epsilon` outside the root, the decay counted from the first step).
 
-    Subnormals: s never decays, but tiny gradients (|g| < 1e-19 in float32) make it
+    Subnormals (the fast path only): s never decays, but tiny gradients (|g| < 1e-19 in float32) make it
     subnormal. Its entries are raised to at least ``tiny`` every 16 steps when
     ``sqrt(tiny) <= eps * finfo(dtype).eps`` (float32 defaults: 1.1e-19 < 1.2e-17): s only
     grows, so each entry moves once, by less than ``tiny``, and the denominator by less than
@@ -335,10 +287,12 @@ class Adagrad(Optimizer):
     name = "adagrad"
     hyper = {"lr_decay": _real, "weight_decay": _real, "initial_accumulator_value": _real,
              "eps": _real}
+    buffers = {"sum": None}
+    initial = {"sum": "initial_accumulator_value"}
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0,
-                 initial_accumulator_value=0, eps=1e-10):
-        super().__init__(params, lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                 initial_accumulator_value=0, eps=1e-10, *, fast=True):
+        super().__init__(params, lr, fast=fast, lr_decay=lr_decay, weight_decay=weight_decay,
                          initial_accumulator_value=initial_accumulator_value, eps=eps)
 
     def _validate(self):
@@ -346,23 +300,12 @@ class Adagrad(Optimizer):
             _check_nonnegative(getattr(self, name),
                                "epsilon value" if name == "eps" else f"{name} value", "Adagrad")
 
-    def _buffers(self):
-        return ("sum",)
-
-    def _flush_names(self, dtype):
-        shift = math.sqrt(np.finfo(dtype).tiny)
-        return self._buffers() if _negligible_beside(self.eps, shift, dtype) else ()
-
-    def _init_state(self, p):
-        return {"sum": aligned.full_like(p, self.initial_accumulator_value)}
-
-    def _update(self, p, g, state, scratch):
-        g, tmp, total = self._decayed_grad(p, g, scratch), scratch["tmp"], state["sum"]
-        total += np.multiply(g, g, out=tmp)
-        std = np.sqrt(total, out=tmp)
-        std += self.eps
-        clr = self.lr / (1 + (self.step_count - 1) * self.lr_decay)
-        p -= np.multiply(np.divide(g, std, out=tmp), clr, out=tmp)
+    def _update(self, p, g, state):
+        g = g + self.weight_decay * p                        # g ← g + λp
+        s = state["sum"]
+        s += g * g                                           # s ← s + g²
+        lr = self.lr / (1 + (self.step_count - 1) * self.lr_decay)   # η / (1 + (t − 1)δ)
+        p -= lr * g / (np.sqrt(s) + self.eps)                # p ← p − η g / (√s + ε)
 
 
 OPTIMIZERS = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSProp, "adagrad": Adagrad}

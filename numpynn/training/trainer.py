@@ -16,12 +16,12 @@ Inputs are validated once per ``fit``; the loop itself does no checking beyond o
 ``isfinite`` on the scalar loss.
 """
 import contextlib
-import functools
 import math
 
 import numpy as np
 
 from numpynn._speed import aligned
+from numpynn._speed.workspace import Workspace
 from numpynn._helpers.validation import (all_finite, as_generator, check_array, check_labels,
                                  check_positive)
 from numpynn.training.callbacks import Callback, LRSchedulerCallback, make_progress
@@ -81,12 +81,10 @@ TARGET_CHECKS = {"multiclass": _check_class_targets, "binary": _check_binary_tar
 
 
 def _loss_kernel(loss_fn):
-    """``(pred, target) -> (loss, dpred)`` without the per-call checks: ``fit`` checked the
-    targets once, and the loop checks the loss for NaN/inf. Other callables are used as given."""
-    kernel = getattr(type(loss_fn), "kernel", None)
-    if kernel is None:
-        return loss_fn
-    return functools.partial(kernel, **loss_fn.config())
+    """``(pred, target) -> (loss, dpred)`` without the per-call checks (a loss object's trusted
+    ``_compute``): ``fit`` checked the targets once, and the loop checks the loss for NaN/inf.
+    Other callables are used as given."""
+    return getattr(loss_fn, "_compute", loss_fn)
 
 
 class Trainer:
@@ -258,7 +256,7 @@ class Trainer:
         with _eval_mode(self.model):
             for start in range(0, len(X), batch_size):
                 xb, yb = X[start:start + batch_size], y[start:start + batch_size]  # views
-                out = self.model.forward_trusted(xb)
+                out = self.model._forward(xb)
                 total += float(loss_fn(out, yb)[0]) * len(xb)
                 if count is not None:
                     correct += count(out, yb, self._threshold)
@@ -281,10 +279,10 @@ class Trainer:
         out = None
         with _eval_mode(self.model):
             for start in range(0, len(X), batch_size):
-                chunk = self.model.forward_trusted(X[start:start + batch_size])
+                chunk = self.model._forward(X[start:start + batch_size])
                 if out is None:
                     out = np.empty((len(X),) + chunk.shape[1:], dtype=chunk.dtype)
-                out[start:start + len(chunk)] = chunk  # copy: a layer may reuse its buffer
+                out[start:start + len(chunk)] = chunk
         return out
 
     def _penalty(self):
@@ -303,7 +301,7 @@ class Trainer:
     def _check_data(self, X, y, name_x, name_y, where):
         X = self._check_inputs(X, name_x, where)
         with _eval_mode(self.model):   # one sample through the model: its output shape
-            out_shape = self.model.forward_trusted(X[:1]).shape
+            out_shape = self.model._forward(X[:1]).shape
         y = TARGET_CHECKS[self.task](y, out_shape, len(X), self.model.dtype, name_y, where)
         return X, y
 
@@ -373,7 +371,8 @@ class _Loop:
             trainer.clip_norm
         self.count, self.threshold = CORRECT[trainer.task], trainer._threshold
         self.params, self.grads = trainer.model.params(), trainer.model.grads()
-        self.optimizer.check_grads(self.grads)  # once: the loop steps with step_trusted
+        self.optimizer.check_grads(self.grads)  # once: the loop steps with the trusted _step
+        self.workspace = Workspace(trainer.model)  # the arrays each step writes into
         self.weights = _weights(self.params)   # what the L2 penalty sees
 
     def run(self, epoch):
@@ -403,7 +402,7 @@ class _Loop:
         # mode="clip": the indices are valid by construction, and "raise" would buffer out
         xb = np.take(self.X, idx, axis=0, out=self.xbuf[:len(idx)], mode="clip")  # (B, D)
         yb = np.take(self.y, idx, axis=0, out=self.ybuf[:len(idx)], mode="clip")
-        out = self.model.forward_trusted(xb, reuse=True)  # each step's arrays, again
+        out = self.workspace.forward(xb)  # into the arrays of the previous step
         loss, dout = self.loss_fn(out, yb)
         if self.reg:
             penalty, reg_grads = l2_penalty(self.weights, self.reg)
@@ -411,13 +410,13 @@ class _Loop:
         if not math.isfinite(loss):
             return loss, 0
         correct = self.count(out, yb, self.threshold) if self.count is not None else 0
-        self.model.backward(dout, need_dx=False, reuse=True)
+        self.workspace.backward(dout)     # parameter gradients only, into model.grads()
         if self.reg:
             for name, grad in reg_grads.items():
                 self.grads[name] += grad
         if self.clip_norm is not None:
             clip_grad_norm(self.grads, self.clip_norm)
-        self.optimizer.step_trusted(self.grads)
+        self.optimizer._step(self.grads)
         return loss, correct
 
     def _check_weights(self, epoch, steps):
