@@ -58,9 +58,34 @@ def _broadcasting(op, ufunc, a, b):
                          "reshape one operand (e.g. x.reshape(-1, 1))") from None
 
 
-def _normalize_axes(axis, ndim):
-    axes = range(ndim) if axis is None else (axis,) if np.ndim(axis) == 0 else axis
-    return tuple(int(a) % max(ndim, 1) for a in axes)
+def _normalize_axes(op, axis, ndim):
+    """``axis`` (None, an int or a sequence of ints) as a tuple of distinct axes in [0, ndim).
+
+    None means every axis; a negative axis counts from the end (−1 is the last), as in NumPy.
+    Out-of-range, repeated and non-integer axes raise an error naming ``op`` (a bare modulo
+    would silently turn ``axis=2`` of a matrix into axis 0). A 0-D tensor has no axes.
+    """
+    if axis is None:
+        return tuple(range(ndim))
+    given = (axis,) if np.ndim(axis) == 0 else tuple(axis)
+    axes = tuple(_normalize_axis(op, a, ndim) for a in given)
+    repeated = [a for a in axes if axes.count(a) > 1]
+    if repeated:
+        raise ValueError(f"{op}: axes {given} name axis {repeated[0]} more than once\n"
+                         "help: list each axis once")
+    return axes
+
+
+def _normalize_axis(op, a, ndim):
+    """One axis ``a`` in [−ndim, ndim) as its non-negative index, or an error naming ``op``."""
+    if isinstance(a, (bool, np.bool_)) or not isinstance(a, (int, np.integer)):
+        raise TypeError(f"{op}: axis must be an int or a tuple of ints; got {a!r}")
+    if not -ndim <= a < ndim:
+        hint = ("a 0-D tensor has no axes; use axis=None" if ndim == 0 else
+                f"axes run from {-ndim} to {ndim - 1} (negative ones count from the end)")
+        raise ValueError(f"{op}: axis {a} is out of bounds for a tensor of ndim {ndim}\n"
+                         f"help: {hint}")
+    return int(a) % ndim
 
 
 class Tensor:
@@ -214,7 +239,8 @@ class Tensor:
 
     # ---- reductions -----------------------------------------------------------------------
     def sum(self, axis=None, keepdims=False):
-        axes = _normalize_axes(axis, self.ndim)
+        """Σ over ``axis`` (None: all; an int or a tuple; negative counts from the end)."""
+        axes = _normalize_axes("Tensor.sum", axis, self.ndim)
 
         def backward(g):
             g = g if keepdims else np.expand_dims(g, axes)  # reduced axes back as size 1
@@ -222,12 +248,14 @@ class Tensor:
         return self._child(self.data.sum(axis=axes, keepdims=keepdims), (self,), backward, "sum")
 
     def mean(self, axis=None, keepdims=False):
-        count = np.prod([self.shape[a] for a in _normalize_axes(axis, self.ndim)])
-        return self.sum(axis, keepdims) * (1.0 / count)
+        """The sum over ``axis`` divided by the number of entries it adds."""
+        axes = _normalize_axes("Tensor.mean", axis, self.ndim)
+        count = np.prod([self.shape[a] for a in axes])
+        return self.sum(axes, keepdims) * (1.0 / count)
 
     def max(self, axis=None, keepdims=False):
         """Maximum; the gradient is split evenly among tied maxima (as ``torch.amax``)."""
-        axes = _normalize_axes(axis, self.ndim)
+        axes = _normalize_axes("Tensor.max", axis, self.ndim)
         top = self.data.max(axis=axes, keepdims=True)  # reduced axes kept as size 1
         share = (self.data == top) / (self.data == top).sum(axis=axes, keepdims=True)
 
@@ -243,10 +271,25 @@ class Tensor:
                            lambda g: (g.reshape(self.shape),), "reshape")
 
     def transpose(self, *axes):
-        axes = axes[0] if len(axes) == 1 and not np.isscalar(axes[0]) else axes
-        axes = tuple(axes) or tuple(reversed(range(self.ndim)))
-        return self._child(self.data.transpose(axes), (self,),
-                           lambda g: (g.transpose(np.argsort(axes)),), "transpose")
+        """Permute the axes as NumPy: ``x.transpose(0, -1, -2)`` is ``x.transpose((0, 2, 1))``.
+
+        Result axis i is input axis ``axes[i]`` (``out.shape[i] == x.shape[axes[i]]``); with no
+        axes (or None) the order is reversed.
+        The backward applies the inverse permutation, ``argsort(axes)``.
+        """
+        reverse = tuple(reversed(range(self.ndim)))  # (ndim-1, ..., 1, 0)
+        if not axes or (len(axes) == 1 and axes[0] is None):
+            order = reverse  # x.transpose() or x.transpose(None)
+        else:
+            axes = axes[0] if len(axes) == 1 and not np.isscalar(axes[0]) else axes
+            order = _normalize_axes("Tensor.transpose", axes, self.ndim)
+        if len(order) != self.ndim:
+            raise ValueError(f"Tensor.transpose: axes {tuple(axes)} don't match a tensor of ndim "
+                             f"{self.ndim}\nhelp: list every axis once, e.g. "
+                             f"x.transpose{reverse}")
+        inverse = tuple(np.argsort(order))  # input axis k sits at result axis inverse[k]
+        return self._child(self.data.transpose(order), (self,),
+                           lambda g: (g.transpose(inverse),), "transpose")
 
     @property
     def T(self):
@@ -304,11 +347,13 @@ class Tensor:
 
     def log_softmax(self, axis=-1):
         """log softmax(x) = x − m − log Σ exp(x − m), with m = max x held constant."""
-        shifted = self - self.data.max(axis=axis, keepdims=True)  # (input shape)
-        return shifted - shifted.exp().sum(axis=axis, keepdims=True).log()
+        axes = _normalize_axes("Tensor.log_softmax", axis, self.ndim)
+        shifted = self - self.data.max(axis=axes, keepdims=True)  # (input shape)
+        return shifted - shifted.exp().sum(axis=axes, keepdims=True).log()
 
     def softmax(self, axis=-1):
-        return self.log_softmax(axis).exp()
+        """softmax(x) = exp(log softmax(x)) along ``axis``."""
+        return self.log_softmax(_normalize_axes("Tensor.softmax", axis, self.ndim)).exp()
 
     # ---- linear algebra -------------------------------------------------------------------
     def inv(self):
