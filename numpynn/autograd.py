@@ -6,8 +6,9 @@ gradient per operand), and return the new node. Derived ops reuse primitives (``
 ``a + (-b)``, ``softmax`` is ``exp(log_softmax)``), so their backward comes for free.
 
 Broadcasting is undone in one place: the engine sums each operand's gradient back to the
-operand's shape. Backward walks an iterative topological order (no recursion), so chains of
-hundreds of thousands of operations work.
+operand's shape; a gradient still of another shape is an internal error naming the op whose
+backward made it, never a silent broadcast into ``.grad``. Backward walks an iterative
+topological order (no recursion), so chains of hundreds of thousands of operations work.
 
 >>> x = Tensor([1.0, 2.0, 3.0], requires_grad=True)
 >>> y = (x * x).sum() + (2 ** x).mean()
@@ -41,7 +42,13 @@ def no_grad():
 
 
 def _unbroadcast(grad, shape):
-    """Sum ``grad`` down to ``shape``: the adjoint of NumPy broadcasting."""
+    """Sum ``grad`` down to ``shape``: the adjoint of NumPy broadcasting.
+
+    A ``grad`` that ``shape`` cannot have been broadcast to comes back with a shape other than
+    ``shape``, which ``Tensor._accumulate`` reports.
+    """
+    if grad.ndim < len(shape):
+        return grad  # fewer axes than the operand: no broadcast explains it
     if grad.ndim > len(shape):
         grad = grad.sum(axis=tuple(range(grad.ndim - len(shape))))  # leading broadcast axes
     axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
@@ -157,16 +164,29 @@ class Tensor:
         for node in order:
             if node._parents:
                 node.grad = None  # intermediates restart; leaves keep accumulating
-        self._accumulate(seed)
+        self._accumulate(seed, "backward")
         for node in reversed(order):  # children before parents
             if node._backward is None or node.grad is None:
                 continue
             for parent, g in zip(node._parents, node._backward(node.grad)):
                 if parent.requires_grad and g is not None:
-                    parent._accumulate(_unbroadcast(np.asarray(g), parent.shape))
+                    parent._accumulate(np.asarray(g), node._op)
 
-    def _accumulate(self, g):
-        self.grad = g.astype(self.data.dtype, copy=True) if self.grad is None else self.grad + g
+    def _accumulate(self, g, op):
+        """Sum ``g`` down to this tensor's shape and add it into ``.grad``.
+
+        ``g`` comes from the backward of ``op``. If undoing broadcasting does not bring it to
+        this tensor's shape, that backward is wrong; adding it into ``.grad`` would broadcast
+        silently (or give ``.grad`` a new shape), so it is an error instead.
+        """
+        reduced = _unbroadcast(g, self.shape)
+        if reduced.shape != self.shape:
+            raise RuntimeError(f"autograd internal error: the backward of {op!r} gave a "
+                               f"gradient of shape {g.shape} for an operand of shape "
+                               f"{self.shape}\nhelp: a backward returns one gradient per "
+                               "operand, of that operand's shape or one it broadcasts to")
+        self.grad = (reduced.astype(self.data.dtype, copy=True) if self.grad is None
+                     else self.grad + reduced)
 
     # ---- arithmetic -----------------------------------------------------------------------
     def __add__(self, other):

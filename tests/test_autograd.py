@@ -117,7 +117,8 @@ BINARY = {
     "pow": (lambda a, b: (a.abs() + 0.5) ** b, lambda a, b: (a.abs() + 0.5) ** b),
 }
 SHAPES = [((3, 4), (3, 4)), ((3, 4), (4,)), ((3, 1), (1, 4)), ((2, 3, 4), (3, 1)),
-          ((3, 4), ()), ((), (2, 3)), ((4,), (2, 3, 4))]
+          ((3, 4), ()), ((), (2, 3)), ((4,), (2, 3, 4)), ((2, 1, 3, 1), (4, 1, 5)),
+          ((3, 1, 5), (2, 1, 4, 1)), ((1, 1, 1, 1), (2, 3, 4, 5))]
 
 
 @pytest.mark.parametrize("shapes", SHAPES, ids=str)
@@ -282,6 +283,38 @@ def test_error_axis_that_is_not_an_int_and_axes_of_a_0d_tensor():
                                          r"ndim 0\nhelp: a 0-D tensor has no axes"):
         Tensor(2.0).mean(axis=0)
     assert Tensor(2.0, requires_grad=True).sum().item() == 2.0
+
+
+# gradient a faulty backward returns for the (2, 3) operand of a node of shape (3, 2)
+WRONG_GRADIENTS = {"transposed": lambda g: g,                  # (3, 2)
+                   "fewer_axes": lambda g: g[0],               # (2,)
+                   "unreducible": lambda g: g.T[:, :, None]}   # (2, 3, 1): sums to (3, 1)
+
+
+@pytest.mark.parametrize("name", list(WRONG_GRADIENTS))
+def test_error_gradient_of_the_wrong_shape_names_the_op(name):
+    x = Tensor(np.ones((2, 3)), requires_grad=True)
+    wrong = np.asarray(WRONG_GRADIENTS[name](np.ones((3, 2))))
+    bad = x._child(x.data.T, (x,), lambda g: (WRONG_GRADIENTS[name](g),), "bad_T")
+    shape = str(wrong.shape).replace("(", r"\(").replace(")", r"\)")
+    with pytest.raises(RuntimeError, match=rf"internal error: the backward of 'bad_T' gave a "
+                                           rf"gradient of shape {shape} for an operand of "
+                                           r"shape \(2, 3\)"):
+        bad.sum().backward()
+    assert x.grad is None
+
+
+def test_broadcasting_and_axes_together_never_trip_the_shape_check():
+    rng = np.random.default_rng(9)
+    arrays = [rng.standard_normal(s) for s in [(2, 1, 3, 1), (4, 1, 5), ()]]
+
+    def ours(a, b, c):  # (2, 4, 3, 5) summed back to (2, 1, 3, 1), plus a (4, 5, 5) mean
+        return (a * b + c).sum(axis=(1, -1), keepdims=True) * a + \
+            (b.transpose(0, -1, -2) @ b).mean()
+
+    def theirs(a, b, c):
+        return (a * b + c).sum(dim=(1, -1), keepdim=True) * a + (b.permute(0, -1, -2) @ b).mean()
+    check(ours, theirs, arrays, rng, tol=AXES_TOL)
 
 
 def test_max_splits_ties_evenly_like_amax():
