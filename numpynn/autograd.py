@@ -6,8 +6,9 @@ gradient per operand), and return the new node. Derived ops reuse primitives (``
 ``a + (-b)``, ``softmax`` is ``exp(log_softmax)``), so their backward comes for free.
 
 Broadcasting is undone in one place: the engine sums each operand's gradient back to the
-operand's shape. Backward walks an iterative topological order (no recursion), so chains of
-hundreds of thousands of operations work.
+operand's shape; a gradient still of another shape is an internal error naming the op whose
+backward made it, never a silent broadcast into ``.grad``. Backward walks an iterative
+topological order (no recursion), so chains of hundreds of thousands of operations work.
 
 >>> x = Tensor([1.0, 2.0, 3.0], requires_grad=True)
 >>> y = (x * x).sum() + (2 ** x).mean()
@@ -41,7 +42,13 @@ def no_grad():
 
 
 def _unbroadcast(grad, shape):
-    """Sum ``grad`` down to ``shape``: the adjoint of NumPy broadcasting."""
+    """Sum ``grad`` down to ``shape``: the adjoint of NumPy broadcasting.
+
+    A ``grad`` that ``shape`` cannot have been broadcast to comes back with a shape other than
+    ``shape``, which ``Tensor._accumulate`` reports.
+    """
+    if grad.ndim < len(shape):
+        return grad  # fewer axes than the operand: no broadcast explains it
     if grad.ndim > len(shape):
         grad = grad.sum(axis=tuple(range(grad.ndim - len(shape))))  # leading broadcast axes
     axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
@@ -58,9 +65,34 @@ def _broadcasting(op, ufunc, a, b):
                          "reshape one operand (e.g. x.reshape(-1, 1))") from None
 
 
-def _normalize_axes(axis, ndim):
-    axes = range(ndim) if axis is None else (axis,) if np.ndim(axis) == 0 else axis
-    return tuple(int(a) % max(ndim, 1) for a in axes)
+def _normalize_axes(op, axis, ndim):
+    """``axis`` (None, an int or a sequence of ints) as a tuple of distinct axes in [0, ndim).
+
+    None means every axis; a negative axis counts from the end (−1 is the last), as in NumPy.
+    Out-of-range, repeated and non-integer axes raise an error naming ``op`` (a bare modulo
+    would silently turn ``axis=2`` of a matrix into axis 0). A 0-D tensor has no axes.
+    """
+    if axis is None:
+        return tuple(range(ndim))
+    given = (axis,) if np.ndim(axis) == 0 else tuple(axis)
+    axes = tuple(_normalize_axis(op, a, ndim) for a in given)
+    repeated = [a for a in axes if axes.count(a) > 1]
+    if repeated:
+        raise ValueError(f"{op}: axes {given} name axis {repeated[0]} more than once\n"
+                         "help: list each axis once")
+    return axes
+
+
+def _normalize_axis(op, a, ndim):
+    """One axis ``a`` in [−ndim, ndim) as its non-negative index, or an error naming ``op``."""
+    if isinstance(a, (bool, np.bool_)) or not isinstance(a, (int, np.integer)):
+        raise TypeError(f"{op}: axis must be an int or a tuple of ints; got {a!r}")
+    if not -ndim <= a < ndim:
+        hint = ("a 0-D tensor has no axes; use axis=None" if ndim == 0 else
+                f"axes run from {-ndim} to {ndim - 1} (negative ones count from the end)")
+        raise ValueError(f"{op}: axis {a} is out of bounds for a tensor of ndim {ndim}\n"
+                         f"help: {hint}")
+    return int(a) % ndim
 
 
 class Tensor:
@@ -132,16 +164,29 @@ class Tensor:
         for node in order:
             if node._parents:
                 node.grad = None  # intermediates restart; leaves keep accumulating
-        self._accumulate(seed)
+        self._accumulate(seed, "backward")
         for node in reversed(order):  # children before parents
             if node._backward is None or node.grad is None:
                 continue
             for parent, g in zip(node._parents, node._backward(node.grad)):
                 if parent.requires_grad and g is not None:
-                    parent._accumulate(_unbroadcast(np.asarray(g), parent.shape))
+                    parent._accumulate(np.asarray(g), node._op)
 
-    def _accumulate(self, g):
-        self.grad = g.astype(self.data.dtype, copy=True) if self.grad is None else self.grad + g
+    def _accumulate(self, g, op):
+        """Sum ``g`` down to this tensor's shape and add it into ``.grad``.
+
+        ``g`` comes from the backward of ``op``. If undoing broadcasting does not bring it to
+        this tensor's shape, that backward is wrong; adding it into ``.grad`` would broadcast
+        silently (or give ``.grad`` a new shape), so it is an error instead.
+        """
+        reduced = _unbroadcast(g, self.shape)
+        if reduced.shape != self.shape:
+            raise RuntimeError(f"autograd internal error: the backward of {op!r} gave a "
+                               f"gradient of shape {g.shape} for an operand of shape "
+                               f"{self.shape}\nhelp: a backward returns one gradient per "
+                               "operand, of that operand's shape or one it broadcasts to")
+        self.grad = (reduced.astype(self.data.dtype, copy=True) if self.grad is None
+                     else self.grad + reduced)
 
     # ---- arithmetic -----------------------------------------------------------------------
     def __add__(self, other):
@@ -214,7 +259,8 @@ class Tensor:
 
     # ---- reductions -----------------------------------------------------------------------
     def sum(self, axis=None, keepdims=False):
-        axes = _normalize_axes(axis, self.ndim)
+        """Σ over ``axis`` (None: all; an int or a tuple; negative counts from the end)."""
+        axes = _normalize_axes("Tensor.sum", axis, self.ndim)
 
         def backward(g):
             g = g if keepdims else np.expand_dims(g, axes)  # reduced axes back as size 1
@@ -222,12 +268,14 @@ class Tensor:
         return self._child(self.data.sum(axis=axes, keepdims=keepdims), (self,), backward, "sum")
 
     def mean(self, axis=None, keepdims=False):
-        count = np.prod([self.shape[a] for a in _normalize_axes(axis, self.ndim)])
-        return self.sum(axis, keepdims) * (1.0 / count)
+        """The sum over ``axis`` divided by the number of entries it adds."""
+        axes = _normalize_axes("Tensor.mean", axis, self.ndim)
+        count = np.prod([self.shape[a] for a in axes])
+        return self.sum(axes, keepdims) * (1.0 / count)
 
     def max(self, axis=None, keepdims=False):
         """Maximum; the gradient is split evenly among tied maxima (as ``torch.amax``)."""
-        axes = _normalize_axes(axis, self.ndim)
+        axes = _normalize_axes("Tensor.max", axis, self.ndim)
         top = self.data.max(axis=axes, keepdims=True)  # reduced axes kept as size 1
         share = (self.data == top) / (self.data == top).sum(axis=axes, keepdims=True)
 
@@ -243,10 +291,25 @@ class Tensor:
                            lambda g: (g.reshape(self.shape),), "reshape")
 
     def transpose(self, *axes):
-        axes = axes[0] if len(axes) == 1 and not np.isscalar(axes[0]) else axes
-        axes = tuple(axes) or tuple(reversed(range(self.ndim)))
-        return self._child(self.data.transpose(axes), (self,),
-                           lambda g: (g.transpose(np.argsort(axes)),), "transpose")
+        """Permute the axes as NumPy: ``x.transpose(0, -1, -2)`` is ``x.transpose((0, 2, 1))``.
+
+        Result axis i is input axis ``axes[i]`` (``out.shape[i] == x.shape[axes[i]]``); with no
+        axes (or None) the order is reversed.
+        The backward applies the inverse permutation, ``argsort(axes)``.
+        """
+        reverse = tuple(reversed(range(self.ndim)))  # (ndim-1, ..., 1, 0)
+        if not axes or (len(axes) == 1 and axes[0] is None):
+            order = reverse  # x.transpose() or x.transpose(None)
+        else:
+            axes = axes[0] if len(axes) == 1 and not np.isscalar(axes[0]) else axes
+            order = _normalize_axes("Tensor.transpose", axes, self.ndim)
+        if len(order) != self.ndim:
+            raise ValueError(f"Tensor.transpose: axes {tuple(axes)} don't match a tensor of ndim "
+                             f"{self.ndim}\nhelp: list every axis once, e.g. "
+                             f"x.transpose{reverse}")
+        inverse = tuple(np.argsort(order))  # input axis k sits at result axis inverse[k]
+        return self._child(self.data.transpose(order), (self,),
+                           lambda g: (g.transpose(inverse),), "transpose")
 
     @property
     def T(self):
@@ -304,11 +367,13 @@ class Tensor:
 
     def log_softmax(self, axis=-1):
         """log softmax(x) = x − m − log Σ exp(x − m), with m = max x held constant."""
-        shifted = self - self.data.max(axis=axis, keepdims=True)  # (input shape)
-        return shifted - shifted.exp().sum(axis=axis, keepdims=True).log()
+        axes = _normalize_axes("Tensor.log_softmax", axis, self.ndim)
+        shifted = self - self.data.max(axis=axes, keepdims=True)  # (input shape)
+        return shifted - shifted.exp().sum(axis=axes, keepdims=True).log()
 
     def softmax(self, axis=-1):
-        return self.log_softmax(axis).exp()
+        """softmax(x) = exp(log softmax(x)) along ``axis``."""
+        return self.log_softmax(_normalize_axes("Tensor.softmax", axis, self.ndim)).exp()
 
     # ---- linear algebra -------------------------------------------------------------------
     def inv(self):

@@ -11,6 +11,7 @@ from numpynn.gradcheck import numerical_gradient
 
 TORCH_TOL = dict(rtol=1e-10, atol=1e-10)
 FD_TOL = dict(rtol=1e-6, atol=1e-7)  # centered differences with h = 1e-5 in float64
+AXES_TOL = dict(rtol=1e-12, atol=1e-12)  # permutations and sums: float64 rounding only
 
 
 def _ours(fn, arrays, weight):
@@ -37,17 +38,17 @@ def _finite_differences(fn, arrays, weight):
     return [numerical_gradient(loss, a) for a in arrays]
 
 
-def check(fn, torch_fn, arrays, rng, fd=True):
-    """Value and every gradient of ``fn`` equal PyTorch's and (optionally) finite differences."""
+def check(fn, torch_fn, arrays, rng, fd=True, tol=TORCH_TOL):
+    """Value and every gradient of ``fn`` equal PyTorch's (to ``tol``) and finite differences."""
     with no_grad():
         out_shape = fn(*[Tensor(a) for a in arrays]).shape
     weight = rng.standard_normal(out_shape)
     value, grads = _ours(fn, arrays, weight)
     torch_value, torch_grads = _torch(torch_fn, arrays, weight)
-    np.testing.assert_allclose(value, torch_value, **TORCH_TOL)
+    np.testing.assert_allclose(value, torch_value, **tol)
     for grad, torch_grad, a in zip(grads, torch_grads, arrays):
         assert grad.shape == np.shape(a)
-        np.testing.assert_allclose(grad, torch_grad, **TORCH_TOL)
+        np.testing.assert_allclose(grad, torch_grad, **tol)
     if fd:
         for grad, numeric in zip(grads, _finite_differences(fn, arrays, weight)):
             np.testing.assert_allclose(grad, numeric, **FD_TOL)
@@ -116,7 +117,8 @@ BINARY = {
     "pow": (lambda a, b: (a.abs() + 0.5) ** b, lambda a, b: (a.abs() + 0.5) ** b),
 }
 SHAPES = [((3, 4), (3, 4)), ((3, 4), (4,)), ((3, 1), (1, 4)), ((2, 3, 4), (3, 1)),
-          ((3, 4), ()), ((), (2, 3)), ((4,), (2, 3, 4))]
+          ((3, 4), ()), ((), (2, 3)), ((4,), (2, 3, 4)), ((2, 1, 3, 1), (4, 1, 5)),
+          ((3, 1, 5), (2, 1, 4, 1)), ((1, 1, 1, 1), (2, 3, 4, 5))]
 
 
 @pytest.mark.parametrize("shapes", SHAPES, ids=str)
@@ -145,6 +147,174 @@ def test_matrix_ops_inv_and_logdet():
     batch = np.stack([spd, spd + np.eye(4)])  # (2, 4, 4)
     check(lambda t: t.logdet(), torch.logdet, [batch], rng)
     check(lambda t: t.inv() @ t, lambda t: torch.linalg.inv(t) @ t, [spd], rng)
+
+
+def test_transpose_with_negative_axes_hand_worked():
+    # x.transpose(0, -1, -2) is np.transpose(a, (0, 2, 1)): y[i, j, k] = x[i, k, j]. Weighting
+    # y by w = 0..7 sends w[i, j, k] to x[i, k, j], so the gradient is w with its last two axes
+    # swapped: [0, 2, 1, 3, 4, 6, 5, 7] (issue 14 saw [0, 4, 2, 6, 1, 5, 3, 7], from
+    # argsort((0, -1, -2)) = (2, 1, 0) used as the inverse permutation).
+    a = np.arange(8.0).reshape(2, 2, 2)
+    x = Tensor(a, requires_grad=True)
+    y = x.transpose(0, -1, -2)
+    (y * a).sum().backward()
+    np.testing.assert_array_equal(y.data, np.transpose(a, (0, 2, 1)))
+    np.testing.assert_array_equal(x.grad.ravel(), [0, 2, 1, 3, 4, 6, 5, 7])
+    t = torch.tensor(a, requires_grad=True)
+    (t.permute(0, -1, -2) * torch.tensor(a)).sum().backward()
+    np.testing.assert_array_equal(x.grad, t.grad.numpy())
+    x = Tensor(np.ones((2, 3, 4)), requires_grad=True)
+    x.transpose(0, -1, -2).sum().backward()
+    assert x.grad.shape == (2, 3, 4)  # was (3, 4, 2)
+
+
+# (shape, axes): each order spelled with positive, negative and mixed axes
+PERMUTATIONS = [((3, 4), (1, 0)), ((3, 4), (-1, -2)), ((3, 4), (-1, 0)), ((3, 4), (0, -1)),
+                ((2, 3, 4), (0, 2, 1)), ((2, 3, 4), (0, -1, -2)), ((2, 3, 4), (2, 0, 1)),
+                ((2, 3, 4), (-1, -3, -2)), ((2, 3, 4), (1, -3, 2)), ((2, 3, 4), (-2, -1, 0)),
+                ((2, 3, 4, 5), (0, 3, 2, 1)), ((2, 3, 4, 5), (0, -1, -2, 1)),
+                ((2, 3, 4, 5), (-1, 1, -4, 2)), ((2, 3, 4, 5), (-3, -4, -1, -2))]
+
+
+@pytest.mark.parametrize("spelling", ["args", "tuple"])
+@pytest.mark.parametrize("shape, axes", PERMUTATIONS, ids=str)
+def test_transpose_matches_numpy_and_torch_permute(shape, axes, spelling):
+    rng = np.random.default_rng(PERMUTATIONS.index((shape, axes)))
+    x = rng.standard_normal(shape)
+    ours = (lambda t: t.transpose(*axes)) if spelling == "args" else (lambda t: t.transpose(axes))
+    np.testing.assert_array_equal(ours(Tensor(x)).data, np.transpose(x, axes))
+    check(ours, lambda t: t.permute(*axes), [x], rng, tol=AXES_TOL)
+
+
+@pytest.mark.parametrize("shape", [(3, 4), (2, 3, 4), (2, 3, 4, 5)], ids=str)
+def test_transpose_without_axes_reverses_them(shape):
+    rng = np.random.default_rng(len(shape))
+    x = rng.standard_normal(shape)
+    reverse = tuple(reversed(range(len(shape))))
+    for ours in (lambda t: t.transpose(), lambda t: t.transpose(None), lambda t: t.T):
+        np.testing.assert_array_equal(ours(Tensor(x)).data, x.T)
+        check(ours, lambda t: t.permute(*reverse), [x], rng, tol=AXES_TOL)
+
+
+# name -> (ours, torch's with dim a tuple or int); NumPy's function of the same name is the third
+REDUCTIONS = {
+    "sum": (lambda t, axis, keep: t.sum(axis=axis, keepdims=keep),
+            lambda t, dim, keep: t.sum(dim=dim, keepdim=keep)),
+    "mean": (lambda t, axis, keep: t.mean(axis=axis, keepdims=keep),
+             lambda t, dim, keep: t.mean(dim=dim, keepdim=keep)),
+    "max": (lambda t, axis, keep: t.max(axis=axis, keepdims=keep),
+            lambda t, dim, keep: t.amax(dim=dim, keepdim=keep)),
+}
+# (shape, axis): None, ints and tuples, positive and negative, on 2-D, 3-D and 4-D
+REDUCTION_AXES = [((3, 4), None), ((3, 4), 0), ((3, 4), -1), ((3, 4), -2), ((3, 4), (0, -1)),
+                  ((3, 4), (-1, 0)), ((2, 3, 4), 1), ((2, 3, 4), -1), ((2, 3, 4), (0, 2)),
+                  ((2, 3, 4), (-1, -3)), ((2, 3, 4), (2, -2)), ((2, 3, 2, 3), None),
+                  ((2, 3, 2, 3), -2), ((2, 3, 2, 3), (1, -1)), ((2, 3, 2, 3), (-4, 2, -1)),
+                  ((2, 3, 2, 3), (0, 1, 2, 3))]
+
+
+@pytest.mark.parametrize("keepdims", [False, True])
+@pytest.mark.parametrize("shape, axis", REDUCTION_AXES, ids=str)
+@pytest.mark.parametrize("name", list(REDUCTIONS))
+def test_reductions_over_axis_spellings(name, shape, axis, keepdims):
+    ours, theirs = REDUCTIONS[name]
+    rng = np.random.default_rng(REDUCTION_AXES.index((shape, axis)))
+    x = rng.standard_normal(shape)  # continuous: no ties for max
+    dim = tuple(range(len(shape))) if axis is None else axis
+    np.testing.assert_allclose(ours(Tensor(x), axis, keepdims).data,
+                               getattr(np, name)(x, axis=axis, keepdims=keepdims), **AXES_TOL)
+    check(lambda t: ours(t, axis, keepdims), lambda t: theirs(t, dim, keepdims), [x], rng,
+          tol=AXES_TOL)
+
+
+@pytest.mark.parametrize("shape, axis", [((3, 4), 0), ((3, 4), -1), ((3, 4), -2), ((2, 3, 4), 1),
+                                         ((2, 3, 4), -3), ((2, 3, 2, 3), 2),
+                                         ((2, 3, 2, 3), -1)], ids=str)
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_over_axis_spellings(name, shape, axis):
+    rng = np.random.default_rng(len(shape) + axis)
+    x = rng.standard_normal(shape)
+    check(lambda t: getattr(t, name)(axis=axis), lambda t: getattr(t, name)(dim=axis), [x], rng,
+          tol=AXES_TOL)
+
+
+# name -> (call on a (2, 3) tensor, message; NumPy raises ValueError too where marked)
+BAD_AXES = {
+    "sum": (lambda x: x.sum(axis=2), r"Tensor.sum: axis 2 is out of bounds for a tensor of "
+            r"ndim 2\nhelp: axes run from -2 to 1", True),
+    "sum_negative": (lambda x: x.sum(axis=-3), r"Tensor.sum: axis -3 is out of bounds", True),
+    "mean_tuple": (lambda x: x.mean(axis=(0, 2)), r"Tensor.mean: axis 2 is out of bounds", True),
+    "max_keepdims": (lambda x: x.max(axis=2, keepdims=True), r"Tensor.max: axis 2 is out", True),
+    "sum_repeated": (lambda x: x.sum(axis=(0, -2)),
+                     r"Tensor.sum: axes \(0, -2\) name axis 0 more than once", True),
+    "mean_repeated": (lambda x: x.mean(axis=(1, 1)), r"Tensor.mean: axes \(1, 1\) name", True),
+    "max_repeated": (lambda x: x.max(axis=(-1, 1)), r"Tensor.max: axes \(-1, 1\) name", True),
+    "transpose": (lambda x: x.transpose(0, 2), r"Tensor.transpose: axis 2 is out of bounds", True),
+    "transpose_repeated": (lambda x: x.transpose(1, -1),
+                           r"Tensor.transpose: axes \(1, -1\) name axis 1 more than once", True),
+    "transpose_too_few": (lambda x: x.transpose(0), r"Tensor.transpose: axes \(0,\) don't match "
+                          r"a tensor of ndim 2\nhelp: list every axis once, e.g. "
+                          r"x.transpose\(1, 0\)", True),
+    "transpose_empty": (lambda x: x.transpose(()), r"axes \(\) don't match", True),
+    "softmax": (lambda x: x.softmax(axis=2), r"Tensor.softmax: axis 2 is out of bounds", False),
+    "log_softmax": (lambda x: x.log_softmax(axis=-3), r"Tensor.log_softmax: axis -3 is", False),
+}
+
+
+@pytest.mark.parametrize("name", list(BAD_AXES))
+def test_error_out_of_range_and_repeated_axes_like_numpy(name):
+    call, message, numpy_has_it = BAD_AXES[name]
+    x = np.arange(6.0).reshape(2, 3)
+    with pytest.raises(ValueError, match=message):
+        call(Tensor(x, requires_grad=True))
+    if numpy_has_it:
+        with pytest.raises(ValueError):  # numpy.exceptions.AxisError is a ValueError
+            call(x)
+
+
+def test_error_axis_that_is_not_an_int_and_axes_of_a_0d_tensor():
+    x = Tensor(np.ones((2, 3)))
+    with pytest.raises(TypeError, match=r"Tensor.sum: axis must be an int or a tuple of ints; "
+                                        r"got 1.0"):
+        x.sum(axis=1.0)
+    with pytest.raises(TypeError, match=r"Tensor.max: axis must be an int .* got True"):
+        x.max(axis=(0, True))
+    with pytest.raises(ValueError, match=r"Tensor.mean: axis 0 is out of bounds for a tensor of "
+                                         r"ndim 0\nhelp: a 0-D tensor has no axes"):
+        Tensor(2.0).mean(axis=0)
+    assert Tensor(2.0, requires_grad=True).sum().item() == 2.0
+
+
+# gradient a faulty backward returns for the (2, 3) operand of a node of shape (3, 2)
+WRONG_GRADIENTS = {"transposed": lambda g: g,                  # (3, 2)
+                   "fewer_axes": lambda g: g[0],               # (2,)
+                   "unreducible": lambda g: g.T[:, :, None]}   # (2, 3, 1): sums to (3, 1)
+
+
+@pytest.mark.parametrize("name", list(WRONG_GRADIENTS))
+def test_error_gradient_of_the_wrong_shape_names_the_op(name):
+    x = Tensor(np.ones((2, 3)), requires_grad=True)
+    wrong = np.asarray(WRONG_GRADIENTS[name](np.ones((3, 2))))
+    bad = x._child(x.data.T, (x,), lambda g: (WRONG_GRADIENTS[name](g),), "bad_T")
+    shape = str(wrong.shape).replace("(", r"\(").replace(")", r"\)")
+    with pytest.raises(RuntimeError, match=rf"internal error: the backward of 'bad_T' gave a "
+                                           rf"gradient of shape {shape} for an operand of "
+                                           r"shape \(2, 3\)"):
+        bad.sum().backward()
+    assert x.grad is None
+
+
+def test_broadcasting_and_axes_together_never_trip_the_shape_check():
+    rng = np.random.default_rng(9)
+    arrays = [rng.standard_normal(s) for s in [(2, 1, 3, 1), (4, 1, 5), ()]]
+
+    def ours(a, b, c):  # (2, 4, 3, 5) summed back to (2, 1, 3, 1), plus a (4, 5, 5) mean
+        return (a * b + c).sum(axis=(1, -1), keepdims=True) * a + \
+            (b.transpose(0, -1, -2) @ b).mean()
+
+    def theirs(a, b, c):
+        return (a * b + c).sum(dim=(1, -1), keepdim=True) * a + (b.permute(0, -1, -2) @ b).mean()
+    check(ours, theirs, arrays, rng, tol=AXES_TOL)
 
 
 def test_max_splits_ties_evenly_like_amax():
