@@ -1,6 +1,5 @@
 """Trainer: the loop against PyTorch, resume bit-identity, divergence, shuffling, history."""
 import io
-import itertools
 import os
 import re
 
@@ -9,31 +8,14 @@ import pytest
 import torch
 
 import numpynn as nn
-from numpynn.training.callbacks import Callback, Checkpoint, EarlyStopping
+from numpynn.training.callbacks import Callback, Checkpoint
 from numpynn.data import batches
 from numpynn.layers import Layer
-from numpynn.optim import SGD, Adam, ExponentialLR, StepLR
+from numpynn.optim import SGD
 from numpynn.training.trainer import History, Trainer, TrainingDiverged
 
 
-def blobs(rng, n=120, d=6, classes=3):
-    """A separable multiclass problem: Gaussian blobs around well-spaced centres."""
-    centres = rng.normal(scale=4.0, size=(classes, d))
-    y = rng.integers(0, classes, size=n)
-    X = centres[y] + rng.normal(size=(n, d))
-    return X.astype(np.float32), y
-
-
-def mlp(sizes, seed, dtype=np.float32, dropout=0.0, batchnorm=False, last=None):
-    layers = []
-    for i, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
-        layers.append(nn.Linear(n_in, n_out, rng=seed + i, dtype=dtype))
-        if i < len(sizes) - 2:
-            layers += [nn.BatchNorm(n_out, dtype=dtype)] if batchnorm else []
-            layers.append(nn.ReLU())
-            layers += [nn.Dropout(dropout, rng=seed + 100 + i)] if dropout else []
-    layers += [last] if last is not None else []
-    return nn.Sequential(layers)
+from builders import assert_same_state, blobs, make_trainer, mlp  # tests/ is on sys.path
 
 
 # -- the loop against an outside oracle ---------------------------------------------------------
@@ -96,66 +78,6 @@ def test_learns_sklearn_digits():
 
 
 # -- resume ---------------------------------------------------------------------------------------
-OPTIMIZERS = {
-    "sgd_momentum": (lambda params: SGD(params, lr=0.05, momentum=0.9),
-                     lambda opt: StepLR(opt, step_size=2, gamma=0.5)),
-    "adam": (lambda params: Adam(params, lr=0.01),
-             lambda opt: ExponentialLR(opt, gamma=0.8)),
-}
-
-
-def make_trainer(name, directory, patience=100):
-    """Fresh objects, built as a resumed run would build them (same seeds)."""
-    model = mlp([6, 16, 3], seed=3, dropout=0.3, batchnorm=True)
-    make_opt, make_schedule = OPTIMIZERS[name]
-    opt = make_opt(model.params())
-    callbacks = [EarlyStopping(patience=patience), Checkpoint(directory)]
-    return Trainer(model, nn.SoftmaxCrossEntropy(), opt, schedule=make_schedule(opt), reg=1e-3,
-                   callbacks=callbacks, rng=7, progress=False)
-
-
-def assert_same_state(a, b):
-    for table in ("params", "buffers"):
-        for key, value in getattr(a.model, table)().items():
-            np.testing.assert_array_equal(getattr(b.model, table)()[key], value, err_msg=key)
-    assert a.history.history == b.history.history
-    assert a.history.iteration_loss == b.history.iteration_loss
-    assert a.optimizer.lr == b.optimizer.lr
-
-
-@pytest.mark.parametrize("name", list(OPTIMIZERS))
-@pytest.mark.parametrize("stop_after", [1, 3])
-def test_resume_from_checkpoint_is_bit_identical(name, stop_after, tmp_path):
-    rng = np.random.default_rng(0)
-    X, y = blobs(rng, n=100)
-    Xv, yv = blobs(rng, n=30)
-    full = make_trainer(name, tmp_path / "full")
-    full.fit(X, y, Xv, yv, epochs=5, batch_size=16)
-
-    first = make_trainer(name, tmp_path / "run")
-    first.fit(X, y, Xv, yv, epochs=stop_after, batch_size=16)
-    resumed = make_trainer(name, tmp_path / "run")
-    for layer in resumed.model.params().values():   # prove the weights come from the file
-        layer[...] = 0
-    resumed.load_checkpoint(tmp_path / "run" / "last.npz")
-    assert resumed.epoch == stop_after
-    resumed.fit(X, y, Xv, yv, epochs=5, batch_size=16)
-    assert_same_state(full, resumed)
-    assert resumed.history.epoch == list(range(5))
-
-
-def test_resume_restores_early_stopping_state(tmp_path):
-    rng = np.random.default_rng(1)
-    X, y = blobs(rng, n=60)
-    Xv, yv = blobs(rng, n=20)
-    first = make_trainer("adam", tmp_path, patience=2)
-    first.fit(X, y, Xv, yv, epochs=2, batch_size=16)
-    resumed = make_trainer("adam", tmp_path, patience=2).load_checkpoint(tmp_path / "last.npz")
-    stop_before, stop_after = first.callbacks[0], resumed.callbacks[0]
-    assert (stop_after.best, stop_after.wait, stop_after.best_epoch) == (
-        stop_before.best, stop_before.wait, stop_before.best_epoch)
-
-
 def test_fit_again_continues_like_one_fit():
     rng = np.random.default_rng(2)
     X, y = blobs(rng, n=50)
@@ -167,22 +89,6 @@ def test_fit_again_continues_like_one_fit():
     history = b.fit(X, y, epochs=4, batch_size=8)   # Keras: epochs is the final index
     assert history.epoch == [0, 1, 2, 3] and len(history.history["loss"]) == 4
     assert_same_state(a, b)
-
-
-def test_load_checkpoint_rejects_other_architecture_and_model_files(tmp_path):
-    rng = np.random.default_rng(3)
-    X, y = blobs(rng, n=40)
-    trainer = make_trainer("adam", tmp_path)
-    trainer.callbacks = []
-    trainer.fit(X, y, epochs=1, batch_size=8)
-    trainer.save_checkpoint(tmp_path / "c.npz")
-    other = mlp([6, 8, 3], seed=0)
-    wrong = Trainer(other, nn.SoftmaxCrossEntropy(), Adam(other.params()), progress=False)
-    with pytest.raises(ValueError, match="architecture differs"):
-        wrong.load_checkpoint(tmp_path / "c.npz")
-    nn.save(trainer.model, tmp_path / "model.npz")
-    with pytest.raises(ValueError, match="not a numpynn training checkpoint"):
-        trainer.load_checkpoint(tmp_path / "model.npz")
 
 
 # -- divergence -----------------------------------------------------------------------------------
@@ -293,26 +199,6 @@ TASKS = {  # name -> (model, loss, data maker, expected keys)
 }
 
 
-@pytest.mark.parametrize("task", list(TASKS))
-@pytest.mark.parametrize("with_val", [False, True])
-def test_history_keys_per_task(task, with_val):
-    make_model, make_loss, make_data, has_acc = TASKS[task]
-    rng = np.random.default_rng(6)
-    X, y = make_data(rng)
-    model = make_model()
-    trainer = Trainer(model, make_loss(), SGD(model.params(), lr=0.05), rng=0, progress=False)
-    history = trainer.fit(X, y, X, y, epochs=2) if with_val else trainer.fit(X, y, epochs=2)
-    keys = ["loss"] + ["acc"] * has_acc
-    keys += [f"val_{k}" for k in keys] * with_val
-    assert list(history.history) == keys + ["lr"]
-    assert all(len(v) == 2 for v in history.history.values())
-    assert isinstance(history, History) and history.epoch == [0, 1]
-    assert history.history["lr"] == [0.05, 0.05]
-    if with_val:   # validation equals evaluate on the same data after the epoch
-        last = trainer.evaluate(X, y)
-        assert history.history["val_loss"][-1] == pytest.approx(last["loss"], rel=1e-6)
-
-
 @pytest.mark.parametrize("loss, last, threshold", [(nn.BCE(), nn.Sigmoid(), 0.5),
                                                    (nn.BCEWithLogits(), None, 0.0)])
 def test_binary_accuracy_threshold(loss, last, threshold):
@@ -421,33 +307,6 @@ def test_progress_false_is_silent(capsys):
     assert capsys.readouterr() == ("", "")
 
 
-class PoisonSGD(SGD):
-    """SGD whose ``at``-th step leaves a NaN in the weights (a finite loss until next step)."""
-
-    at = 10
-
-    def _step(self, grads):   # what the Trainer calls every step
-        super()._step(grads)
-        if self.step_count == self.at:
-            self.params["0.W"][0, 0] = np.nan
-
-
-def test_nan_weights_after_an_epochs_last_step_are_never_checkpointed(tmp_path):
-    rng = np.random.default_rng(12)
-    X, y = blobs(rng, n=40)
-    model = mlp([6, 8, 3], seed=0)
-    trainer = Trainer(model, nn.SoftmaxCrossEntropy(), PoisonSGD(model.params(), lr=0.1),
-                      callbacks=[Checkpoint(tmp_path, monitor="loss")], progress=False)
-    with pytest.raises(TrainingDiverged, match=r"epoch 2, step 5/5: the loss is finite, but "
-                                               r"0.W holds NaN/inf"):
-        trainer.fit(X, y, epochs=4, batch_size=8)   # 5 steps per epoch: step 10 ends epoch 2
-    fresh = mlp([6, 8, 3], seed=0)
-    resumed = Trainer(fresh, nn.SoftmaxCrossEntropy(), PoisonSGD(fresh.params(), lr=0.1),
-                      progress=False).load_checkpoint(tmp_path / "last.npz")
-    assert resumed.epoch == 1
-    assert all(np.isfinite(p).all() for p in fresh.params().values())
-
-
 @pytest.mark.parametrize("opt_name", ["sgd", "adam"])
 @pytest.mark.parametrize("layers", ["mlp", "every"])
 def test_a_trainer_epoch_equals_the_textbook_loop_bit_for_bit(opt_name, layers):
@@ -481,3 +340,23 @@ def test_a_trainer_epoch_equals_the_textbook_loop_bit_for_bit(opt_name, layers):
         np.testing.assert_array_equal(value, by_hand.params()[key], err_msg=key)
     for key, value in trained.buffers().items():
         np.testing.assert_array_equal(value, by_hand.buffers()[key], err_msg=key)
+
+
+@pytest.mark.parametrize("task", list(TASKS))
+@pytest.mark.parametrize("with_val", [False, True])
+def test_history_keys_per_task(task, with_val):
+    make_model, make_loss, make_data, has_acc = TASKS[task]
+    rng = np.random.default_rng(6)
+    X, y = make_data(rng)
+    model = make_model()
+    trainer = Trainer(model, make_loss(), SGD(model.params(), lr=0.05), rng=0, progress=False)
+    history = trainer.fit(X, y, X, y, epochs=2) if with_val else trainer.fit(X, y, epochs=2)
+    keys = ["loss"] + ["acc"] * has_acc
+    keys += [f"val_{k}" for k in keys] * with_val
+    assert list(history.history) == keys + ["lr"]
+    assert all(len(v) == 2 for v in history.history.values())
+    assert isinstance(history, History) and history.epoch == [0, 1]
+    assert history.history["lr"] == [0.05, 0.05]
+    if with_val:   # validation equals evaluate on the same data after the epoch
+        last = trainer.evaluate(X, y)
+        assert history.history["val_loss"][-1] == pytest.approx(last["loss"], rel=1e-6)
