@@ -7,7 +7,7 @@ every full-width access straddles two cache lines.
 Where: the arrays made once and used every step -- the packed parameter and gradient vectors
 (``Sequential``), optimizer state and scratch, and the Trainer's batch buffers. The layers'
 outputs stay NumPy's own: aligning a fresh array costs a few µs (finding its address), as much
-as aligning it saves (README's Performance section has the measurements).
+as aligning it saves (docs/performance.md has the measurements).
 
 >>> a = empty((3, 5), np.float32)
 >>> a.shape, a.dtype, address(a) % ALIGNMENT

@@ -5,7 +5,7 @@ Why: an SGD step is ``p -= lr * g`` over every weight. In NumPy that is two pass
 all of BLAS's threads and left half of the gradient in another core's cache. BLAS's ``axpy``
 (``y <- alpha x + y``) does the same update in one fused pass, split over the same threads:
 on the benchmark MLP's 200k first-layer weights, 24 µs against 105 µs for NumPy's two passes
-(see README's Performance section for what it saves per epoch).
+(see docs/performance.md for what it saves per epoch).
 
 Where: NumPy's wheels bundle OpenBLAS (``numpy.libs/libscipy_openblas64_*.so`` on Linux,
 ``numpy/.dylibs`` on macOS). :func:`axpy` calls it through ctypes when it is found and passes
