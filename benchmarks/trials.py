@@ -7,6 +7,7 @@ import sys
 from dataclasses import asdict, dataclass, field
 from importlib.util import find_spec
 from itertools import pairwise
+from pathlib import Path
 from time import perf_counter
 
 import numpy as np
@@ -29,6 +30,9 @@ FRAMEWORKS = ("numpynn", "torch")        # the default comparison
 # "numpy": the hand-written loop (benchmarks.handloop), the floor numpynn is measured against
 ALL_FRAMEWORKS = ("numpynn", "numpy", "torch")
 MIB = 2 ** 20
+# every subprocess runs in the checkout's root, so `python -m benchmarks.worker` imports this
+# checkout's benchmarks and numpynn whatever the caller's working directory
+REPOSITORY = Path(__file__).resolve().parents[1]
 
 
 @dataclass(frozen=True)
@@ -78,7 +82,8 @@ class Trial:
 
 @dataclass(frozen=True)
 class BenchSettings:
-    """What :func:`run_benchmark` runs; ``numpynn bench`` maps its flags onto these fields."""
+    """What :func:`~benchmarks.compare.run_benchmark` runs; :mod:`benchmarks.cli` maps the
+    flags onto these fields."""
 
     configs: tuple = tuple(CONFIGS)
     threads: int = field(default_factory=available_cores)
@@ -337,7 +342,8 @@ def _wall(cmd):
 
 
 def _run(cmd, env=None):
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    proc = subprocess.run(cmd, env=env, cwd=REPOSITORY, capture_output=True, text=True,
+                          check=False)
     if proc.returncode != 0:
         tail = "\n".join(proc.stderr.strip().splitlines()[-5:])
         raise ChildProcessError(f"benchmark worker {' '.join(cmd[1:4])} failed with exit code "
@@ -358,9 +364,9 @@ def worker_env(n_threads, native_kernel, environ=None):
 
 
 def spawn(job, spec, env):
-    """Run worker ``job`` (a key of :data:`JOBS`) on ``spec`` in a fresh interpreter; returns
-    the JSON line it printed."""
-    proc = _run([sys.executable, "-m", "benchmarks", job, json.dumps(spec)], env=env)
+    """Run worker ``job`` (a key of :data:`benchmarks.worker.JOBS`) on ``spec`` in a fresh
+    interpreter, ``python -m benchmarks.worker JOB SPEC``; returns the JSON line it printed."""
+    proc = _run([sys.executable, "-m", "benchmarks.worker", job, json.dumps(spec)], env=env)
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
