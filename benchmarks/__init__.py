@@ -1,6 +1,22 @@
 """Training speed of numpynn's public ``Trainer`` beside a plain PyTorch loop, on the same model.
 
-What is compared (issue 5): the MLP 784-256-128-64-10 (ReLU, softmax cross-entropy) in
+Run from the repository's root (the harness is not installed with numpynn; it imports torch)::
+
+    python -m benchmarks                      # SGD and Adam at batch 64 and 256, 3 repeats
+    python -m benchmarks --smoke              # CI's quick check
+    python -m benchmarks --frameworks numpynn,numpy,torch   # with the hand-written NumPy loop
+    python -m benchmarks --scaling --markdown
+    python -m benchmarks --profile
+
+``numpynn bench`` is the same command from a checkout (or an editable install). The options and
+the tables: :mod:`benchmarks.cli`; the modules, in the order the data flows:
+:mod:`~benchmarks.network` (the MLP, its FLOPs and initial weights) → :mod:`~benchmarks.handloop`
+→ :mod:`~benchmarks.trials` (settings, data, one trial, workers) → :mod:`~benchmarks.compare`,
+:mod:`~benchmarks.scaling`, :mod:`~benchmarks.profile` → :mod:`~benchmarks.worker`. This file
+imports none of them: ``numpynn --help`` reads :mod:`benchmarks.cli`'s options in a checkout,
+and must not load NumPy for it.
+
+What is compared: the MLP 784-256-128-64-10 (ReLU, softmax cross-entropy) in
 float32 on the same data, batch size, learning rate, epochs and thread count, from the same
 initial weights (numpynn's ``mlp(..., rng=seed)``, copied into torch) in the same order of
 samples (one ``rng.permutation`` per epoch), so all frameworks follow the same trajectory and
@@ -11,7 +27,7 @@ stop on NaN). On request a third framework, ``numpy``, runs
 the same training as a hand-written float32 NumPy loop with no library around it
 (:mod:`benchmarks.handloop`): the floor, so numpynn's overhead over it is measured.
 
-How it is run (:func:`run_benchmark`):
+How it is run (:func:`benchmarks.compare.run_benchmark`):
 
 1. Every trial runs in a fresh subprocess (``python -m benchmarks.worker trial JSON``, see
    :mod:`benchmarks.worker`), which
@@ -31,72 +47,3 @@ Throughput in GFLOP/s counts 6 FLOPs per weight per sample (2 forward, 4 backwar
 element-wise work not counted) and is set against the best of a few large float32
 ``np.matmul`` products measured in the same kind of worker.
 """
-
-from benchmarks.compare import (  # noqa: F401
-    config_trial,
-    data_source,
-    ratios,
-    run_benchmark,
-    setup,
-    summarise,
-    throughput,
-    timed_epochs,
-)
-from benchmarks.profile import (  # noqa: F401
-    PARTS,
-    ProfileEpoch,
-    function_table,
-    gemm_seconds,
-    overhead_seconds,
-    profile_epoch,
-    run_profile,
-)
-from benchmarks.scaling import (  # noqa: F401
-    BATCH_SWEEP,
-    SCALING_FLOPS,
-    SCALING_STEPS,
-    WIDTH_BATCH,
-    WIDTH_SWEEP,
-    run_scaling,
-    scaling_points,
-    scaling_samples,
-)
-from benchmarks.trials import (  # noqa: F401
-    ALL_FRAMEWORKS,
-    CONFIGS,
-    FRAMEWORKS,
-    HIDDEN,
-    MEMORY_TARGET,
-    MIB,
-    N_CLASSES,
-    N_FEATURES,
-    OPENBLAS_KERNEL_VARS,
-    SPEED_TARGETS,
-    STARTUP_SNIPPETS,
-    TRAINERS,
-    BenchSettings,
-    EpochTimer,
-    Setting,
-    Trial,
-    available_frameworks,
-    blas_summary,
-    count_weights,
-    fashion_mnist_installed,
-    initial_weights,
-    load_data,
-    matmul_peak,
-    mlp_widths,
-    numpynn_trainer,
-    peak_job,
-    peak_rss_mib,
-    run_epochs,
-    run_trial,
-    spawn,
-    startup_times,
-    synthetic_data,
-    torch_epoch,
-    torch_mlp,
-    torch_optimizer,
-    training_flops,
-    worker_env,
-)

@@ -1,4 +1,4 @@
-"""The comparison (issue 5, items 1-2): numpynn and PyTorch alternating in fresh workers, per
+"""The comparison: numpynn and PyTorch (and the hand loop) alternating in fresh workers, per
 configuration; medians, ratios and targets."""
 import os
 import statistics
@@ -7,6 +7,7 @@ from dataclasses import asdict
 
 import numpy as np
 
+from benchmarks.network import mlp_widths, training_flops
 from benchmarks.trials import (
     CONFIGS,
     MEMORY_TARGET,
@@ -16,10 +17,8 @@ from benchmarks.trials import (
     Trial,
     available_frameworks,
     fashion_mnist_installed,
-    mlp_widths,
     spawn,
     startup_times,
-    training_flops,
     worker_env,
 )
 from numpynn.threads import THREAD_ENV_VARS, available_cores

@@ -1,21 +1,27 @@
 """The floor: the benchmark's MLP trained by a hand-written float32 NumPy loop, no library.
 
-It is the loop a careful student writes once the math is known: weights in lists, every
-buffer allocated once, batches gathered with ``np.take(..., out=)``, ReLU and the softmax in
-place, no checks, no objects between the arrays. The benchmark runs it as a third framework,
-``numpy`` (``numpynn bench --frameworks numpynn,numpy,torch``), so what numpynn's layers,
-Trainer and optimizer cost on top of the same arithmetic is measured, not guessed.
+This module re-implements the forward pass, the softmax cross-entropy, the backward pass, SGD
+and Adam on purpose, beside numpynn's own: it is the loop a careful student writes once the
+math is known, the floor that numpynn's overhead is measured against. Weights sit in lists,
+every buffer is allocated once, batches are gathered with ``np.take(..., out=)``, ReLU and the
+softmax work in place, and there are no checks and no objects between the arrays. The benchmark
+runs it as a third framework, ``numpy`` (``python -m benchmarks --frameworks
+numpynn,numpy,torch``), so what numpynn's layers, Trainer and optimizer cost on top of the same
+arithmetic is measured, not guessed; tests check that it ends with the Trainer's weights.
 
-Same start, rules and kernels as numpynn's side: the initial weights of ``mlp(..., rng=seed)``,
-one ``rng.permutation`` per epoch, PyTorch's SGD and Adam, SGD's ``p -= lr·g`` through BLAS's
-axpy (:mod:`numpynn._speed.blas`), its arrays 64-byte aligned (:mod:`numpynn._speed.aligned`), and
-Adam's subnormal flush every 16 steps (without it this loop falls into the trap described in
+It takes no math from numpynn. It imports numpynn's BLAS ``axpy`` (:mod:`numpynn._speed.blas`)
+only so that SGD's update ``p -= lr·g`` runs the same kernel as numpynn's optimizer; the rest is
+plumbing: 64-byte aligned arrays (:mod:`numpynn._speed.aligned`), the thread count, and
+numpynn's initial weights so that both start alike (:func:`benchmarks.network.initial_weights`).
+The rules are PyTorch's SGD and Adam, one ``rng.permutation`` per epoch, and Adam's subnormal
+flush every 16 steps (without it this loop falls into the trap described in
 :mod:`numpynn._speed.subnormals`).
 """
 import math
 
 import numpy as np
 
+from benchmarks.network import count_weights, initial_weights, mlp_widths, run_epochs
 from numpynn._speed import aligned
 from numpynn._speed.blas import axpy
 from numpynn.threads import set_threads
@@ -122,7 +128,6 @@ class HandLoop:
 
 def train_numpy(trial, data):
     """The benchmark trial (see :mod:`benchmarks.trials`) with :class:`HandLoop`."""
-    from benchmarks.trials import count_weights, initial_weights, mlp_widths, run_epochs
     X, y, X_test, y_test = data
     set_threads(trial.threads)
     weights, biases = zip(*initial_weights(trial.hidden, trial.seed))

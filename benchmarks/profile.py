@@ -7,17 +7,17 @@ from time import perf_counter
 import numpy as np
 
 from benchmarks.compare import config_trial, data_source
+from benchmarks.network import mlp_widths
 from benchmarks.trials import (
     BenchSettings,
     EpochTimer,
     load_data,
-    mlp_widths,
     numpynn_trainer,
     spawn,
     worker_env,
 )
-from numpynn.training.callbacks import Callback
 from numpynn.threads import threads
+from numpynn.training.callbacks import Callback
 
 # -- profile: where one numpynn epoch spends its time --------------------------------------
 PARTS = ("matmul", "element-wise", "python overhead")

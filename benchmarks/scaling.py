@@ -1,10 +1,10 @@
-"""Scaling (issue 5, item 4): samples/s as the batch size and the width grow."""
+"""Scaling: samples/s as the batch size and the width grow."""
 from dataclasses import asdict
 
 from benchmarks.compare import remeasure_peak, setup, throughput
-from benchmarks.trials import HIDDEN, Trial, mlp_widths, spawn, training_flops
+from benchmarks.network import HIDDEN, mlp_widths, training_flops
+from benchmarks.trials import Trial, spawn
 
-# -- scaling: samples/s as the batch and the width grow (issue 5, item 4) --------------------
 BATCH_SWEEP = (1, 8, 64, 256, 1024)               # on the MLP 784-256-128-64-10
 WIDTH_SWEEP = (64, 128, 256, 512, 1024, 2048)     # on 784-H-H-10 at batch WIDTH_BATCH
 WIDTH_BATCH = 256

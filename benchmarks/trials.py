@@ -1,5 +1,5 @@
-"""One benchmark trial: settings, FLOP counts, data, the two training loops, machine
-measurements and the worker processes that run trials."""
+"""One benchmark trial: settings, data, the numpynn and PyTorch training loops (the hand loop
+is :mod:`benchmarks.handloop`), machine measurements and the worker processes that run trials."""
 import json
 import statistics
 import subprocess
@@ -7,21 +7,32 @@ import sys
 from dataclasses import asdict, dataclass, field
 from importlib.util import find_spec
 from itertools import pairwise
+from pathlib import Path
 from time import perf_counter
 
 import numpy as np
 
-from numpynn._helpers.validation import choose
 from benchmarks.handloop import train_numpy
-from numpynn.training.callbacks import Callback
+from benchmarks.network import (
+    HIDDEN,
+    N_CLASSES,
+    N_FEATURES,
+    count_weights,
+    initial_weights,
+    mlp_widths,
+    run_epochs,
+)
+from numpynn._helpers.validation import choose
 from numpynn.threads import available_cores, set_threads, thread_env
+from numpynn.training.callbacks import Callback
 
-N_FEATURES, N_CLASSES = 784, 10           # Fashion-MNIST's 28×28 images, 10 classes
-HIDDEN = (256, 128, 64)                   # the course's MLP 784-256-128-64-10
 FRAMEWORKS = ("numpynn", "torch")        # the default comparison
 # "numpy": the hand-written loop (benchmarks.handloop), the floor numpynn is measured against
 ALL_FRAMEWORKS = ("numpynn", "numpy", "torch")
 MIB = 2 ** 20
+# every subprocess runs in the checkout's root, so `python -m benchmarks.worker` imports this
+# checkout's benchmarks and numpynn whatever the caller's working directory
+REPOSITORY = Path(__file__).resolve().parents[1]
 
 
 @dataclass(frozen=True)
@@ -40,7 +51,7 @@ CONFIGS = {
     "sgd-256": Setting("sgd", 256, 0.01),
     "adam-256": Setting("adam", 256, 1e-3),
 }
-# issue 5's targets: numpynn speed / torch speed at each batch size, and peak RSS ratio
+# the targets: speed (torch time / numpynn time) at each batch size, and peak RSS ratio
 SPEED_TARGETS = {64: 1.3, 256: 1.0}
 MEMORY_TARGET = 0.6
 # environment variables that force an older OpenBLAS kernel (see the module docstring)
@@ -71,7 +82,8 @@ class Trial:
 
 @dataclass(frozen=True)
 class BenchSettings:
-    """What :func:`run_benchmark` runs; ``numpynn bench`` maps its flags onto these fields."""
+    """What :func:`~benchmarks.compare.run_benchmark` runs; :mod:`benchmarks.cli` maps the
+    flags onto these fields."""
 
     configs: tuple = tuple(CONFIGS)
     threads: int = field(default_factory=available_cores)
@@ -108,35 +120,6 @@ class BenchSettings:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"BenchSettings: {name} must be an integer >= 1; got {value!r}")
-
-
-# -- FLOPs ---------------------------------------------------------------------------------
-def mlp_widths(hidden=HIDDEN):
-    """Layer widths ``(784, *hidden, 10)`` of the benchmark's MLP."""
-    return (N_FEATURES, *hidden, N_CLASSES)
-
-
-def count_weights(model):
-    """Number of weights (matrix entries, biases excluded) of a model.
-
-    ``model`` is a numpynn ``Sequential``, a ``torch.nn.Module`` or a sequence of layer widths
-    ``(D, H1, …, M)`` of an MLP (Σ_k w_k·w_{k+1}).
-    """
-    if hasattr(model, "params"):
-        return int(sum(p.size for p in model.params().values() if p.ndim >= 2))
-    if hasattr(model, "parameters"):
-        return int(sum(p.numel() for p in model.parameters() if p.dim() >= 2))
-    widths = [int(w) for w in model]
-    return sum(a * b for a, b in pairwise(widths))
-
-
-def training_flops(model):
-    """Training FLOPs per sample, 6 × weights: 2 in x·W, 4 in dout·Wᵀ and xᵀ·dout.
-
-    >>> training_flops((784, 256, 128, 64, 10))
-    1453824
-    """
-    return 6 * count_weights(model)
 
 
 # -- data ------------------------------------------------------------------------------------
@@ -219,33 +202,6 @@ def _train_numpynn(trial, data):
             "train_loss": history.history["loss"][-1],
             "test_acc": trainer.evaluate(X_test, y_test)["acc"],
             "weights": count_weights(trainer.model)}
-
-
-def run_epochs(trial, run_epoch):
-    """Time ``trial.epochs`` calls of ``run_epoch(rng)``, one epoch each, where ``rng`` is the
-    Trainer's generator (``default_rng(trial.seed)``: the same order of samples as numpynn).
-
-    Returns (seconds of each epoch, seconds in all, the last epoch's return value: its loss).
-    """
-    rng, seconds, result = np.random.default_rng(trial.seed), [], None
-    start_fit = perf_counter()
-    for _ in range(trial.epochs):
-        start = perf_counter()
-        result = run_epoch(rng)
-        seconds.append(perf_counter() - start)
-    return seconds, perf_counter() - start_fit, result
-
-
-def initial_weights(hidden, seed):
-    """The initial ``(W, b)`` of every Linear layer of numpynn's ``mlp(784, hidden, 10,
-    rng=seed)``: the start all three frameworks train from. W is (D_in, D_out) float32,
-    64-byte aligned like the Trainer's parameters (see :mod:`numpynn._speed.aligned`)."""
-    from numpynn._speed.aligned import copy
-    from numpynn.layers import Linear
-    from numpynn.models import mlp
-    return [(copy(layer.W), copy(layer.b))
-            for layer in mlp(N_FEATURES, hidden, N_CLASSES, activation="relu", rng=seed)
-            if isinstance(layer, Linear)]
 
 
 def torch_mlp(hidden, weights=None):
@@ -386,7 +342,8 @@ def _wall(cmd):
 
 
 def _run(cmd, env=None):
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    proc = subprocess.run(cmd, env=env, cwd=REPOSITORY, capture_output=True, text=True,
+                          check=False)
     if proc.returncode != 0:
         tail = "\n".join(proc.stderr.strip().splitlines()[-5:])
         raise ChildProcessError(f"benchmark worker {' '.join(cmd[1:4])} failed with exit code "
@@ -407,9 +364,9 @@ def worker_env(n_threads, native_kernel, environ=None):
 
 
 def spawn(job, spec, env):
-    """Run worker ``job`` (a key of :data:`JOBS`) on ``spec`` in a fresh interpreter; returns
-    the JSON line it printed."""
-    proc = _run([sys.executable, "-m", "benchmarks", job, json.dumps(spec)], env=env)
+    """Run worker ``job`` (a key of :data:`benchmarks.worker.JOBS`) on ``spec`` in a fresh
+    interpreter, ``python -m benchmarks.worker JOB SPEC``; returns the JSON line it printed."""
+    proc = _run([sys.executable, "-m", "benchmarks.worker", job, json.dumps(spec)], env=env)
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 

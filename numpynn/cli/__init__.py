@@ -49,7 +49,10 @@ def _command_module(name):
 
 def main(argv=None):
     """Entry point of the console script; returns the exit code."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown and not getattr(args, "accepts_any_arguments", False):
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")  # as parse_args does
     try:
         return args.run(args)
     except (UsageError, ValueError, TypeError, OSError) as err:
