@@ -75,6 +75,26 @@ def test_evaluate_reproduces_the_final_test_metrics(digits_run):
     assert code == 0 and "model-best.npz" in out, err
 
 
+def test_evaluate_takes_a_model_whose_first_layer_is_not_linear(digits_run, tmp_path):
+    """A model saved with nn.save that starts with Flatten (as image models do) evaluates."""
+    import shutil
+    run_dir = tmp_path / "flat"
+    shutil.copytree(digits_run[0], run_dir)
+    trained = numpynn.load(run_dir / "model.npz")
+    numpynn.save(numpynn.Sequential(numpynn.Flatten(), *trained.layers), run_dir / "model.npz")
+    code, out, err = run_cli("evaluate", run_dir)
+    assert code == 0, err
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert f"test_acc={metrics['test_acc']:.4f}" in out
+
+
+def test_batchnorm_trains_at_a_batch_size_that_leaves_one_sample(tmp_path):
+    """809 digits training samples at batch 8 leave one over; batch norm trains anyway."""
+    code, out, err = run_cli("train", "--epochs", 1, *SMALL, "--batchnorm", "--batch-size", 8,
+                             "--out", tmp_path / "bn")
+    assert code == 0, err
+
+
 def test_summary_prints_model_table_and_metrics(digits_run):
     run_dir = digits_run[0]
     code, out, err = run_cli("summary", run_dir)

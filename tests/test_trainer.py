@@ -360,3 +360,24 @@ def test_history_keys_per_task(task, with_val):
     if with_val:   # validation equals evaluate on the same data after the epoch
         last = trainer.evaluate(X, y)
         assert history.history["val_loss"][-1] == pytest.approx(last["loss"], rel=1e-6)
+
+
+def test_a_lone_last_sample_joins_the_batch_before_it_with_batch_norm():
+    """809 digits at batch 8 leave one sample over: batch norm cannot train on it alone, so it
+    joins the last full batch; every sample is still seen once per epoch."""
+    rng = np.random.default_rng(14)
+    X, y = blobs(rng, n=17)
+    model = mlp([6, 8, 3], seed=0, batchnorm=True)
+    seen = []
+
+    class Count(Callback):
+        def on_epoch_end(self, epoch, logs):
+            seen.append(len(self.trainer.history.iteration_loss))
+
+    Trainer(model, nn.SoftmaxCrossEntropy(), SGD(model.params(), lr=0.1), rng=0,
+            callbacks=[Count()], progress=False).fit(X, y, epochs=2, batch_size=8)
+    assert seen == [2, 4]            # batches of 8 and 9, not 8, 8 and 1
+    plain = mlp([6, 8, 3], seed=0)
+    history = Trainer(plain, nn.SoftmaxCrossEntropy(), SGD(plain.params(), lr=0.1), rng=0,
+                      progress=False).fit(X, y, epochs=1, batch_size=8)
+    assert len(history.iteration_loss) == 3   # without batch norm the lone batch is kept

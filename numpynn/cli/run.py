@@ -382,8 +382,8 @@ def evaluate(run_dir, dataset=None, data_dir=None, download=True, model_file=MOD
                              "with the same classes")
     model = load_model(run_dir, model_file)
     run = prepare_data(cfg, data_dir, download)
-    n_in = model.layers[0].n_in
-    if run.X_test.shape[1] != n_in:
+    n_in = math.prod(model._guess_input_shape() or run.X_test.shape[1:])
+    if math.prod(run.X_test.shape[1:]) != n_in:
         raise ValueError(f"the model of {run_dir} takes {n_in} features; {cfg.dataset!r} has "
                          f"{run.X_test.shape[1]}\nhelp: evaluate on the dataset it was "
                          "trained on, or one of the same image size")

@@ -8,9 +8,11 @@ One step (CS231n's Solver, with model, update rule and bookkeeping kept apart)::
     model.backward(dout)                  gradients land in model.grads(), in place
     grads += reg·W;  clip_grad_norm;  optimizer.step(grads)
 
-Shuffling rule (the one definition; :func:`epoch_order`): each epoch draws one permutation
-``rng.permutation(N)`` from the trainer's Generator and cuts it into consecutive batches of
-``batch_size``; the last, smaller batch is kept. Every sample is seen exactly once per epoch.
+Shuffling rule (the one definition; :func:`epoch_order`, :func:`batch_bounds`): each epoch
+draws one permutation ``rng.permutation(N)`` from the trainer's Generator and cuts it into
+consecutive batches of ``batch_size``; the last, smaller batch is kept, except that a last batch
+of one sample joins the batch before it when the model has batch norm (which needs two samples
+for a batch variance). Every sample is seen exactly once per epoch.
 
 Inputs are validated once per ``fit``; the loop itself does no checking beyond one
 ``isfinite`` on the scalar loss.
@@ -22,6 +24,7 @@ import numpy as np
 
 from numpynn._speed import aligned
 from numpynn._speed.workspace import Workspace
+from numpynn.layers import BatchNorm
 from numpynn._helpers.validation import (all_finite, as_generator, check_array, check_labels,
                                  check_positive)
 from numpynn.training.callbacks import Callback, LRSchedulerCallback, make_progress
@@ -38,6 +41,19 @@ class TrainingDiverged(FloatingPointError):
 def epoch_order(n, shuffle, rng):
     """The sample order of one epoch: ``rng.permutation(n)``, or ``arange(n)`` unshuffled."""
     return rng.permutation(n) if shuffle else np.arange(n)
+
+
+def batch_bounds(n, batch_size, min_batch=1):
+    """``[(start, stop), …]``: consecutive batches of ``batch_size`` covering ``n`` samples; a
+    last batch smaller than ``min_batch`` joins the one before it.
+
+    >>> batch_bounds(10, 4), batch_bounds(9, 4, min_batch=2)
+    ([(0, 4), (4, 8), (8, 10)], [(0, 4), (4, 9)])
+    """
+    starts = list(range(0, n, batch_size))
+    if len(starts) > 1 and n - starts[-1] < min_batch:
+        starts.pop()
+    return list(zip(starts, starts[1:] + [n]))
 
 
 # -- accuracy: number of correct predictions in a batch, per task ------------------------------
@@ -364,8 +380,14 @@ class _Loop:
         self.trainer, self.X, self.y = trainer, X, y
         self.batch_size, self.shuffle = batch_size, shuffle
         self.eval_batch = max(batch_size, 1024)
-        self.xbuf = aligned.empty((batch_size,) + X.shape[1:], X.dtype)  # (B, D)
-        self.ybuf = aligned.empty((batch_size,) + y.shape[1:], y.dtype)  # (B,) or (B, M)
+        # batch norm needs two samples for a batch variance: a last lone sample joins the batch
+        # before it, so the largest batch may be batch_size + 1
+        self.min_batch = 2 if any(isinstance(layer, BatchNorm)
+                                  for layer in trainer.model.layers) else 1
+        self.bounds = batch_bounds(len(X), batch_size, self.min_batch)
+        largest = max(stop - start for start, stop in self.bounds)
+        self.xbuf = aligned.empty((largest,) + X.shape[1:], X.dtype)  # (B, D)
+        self.ybuf = aligned.empty((largest,) + y.shape[1:], y.dtype)  # (B,) or (B, M)
         self.model, self.optimizer = trainer.model, trainer.optimizer
         self.loss_fn, self.reg, self.clip_norm = _loss_kernel(trainer.loss_fn), trainer.reg, \
             trainer.clip_norm
@@ -377,15 +399,15 @@ class _Loop:
 
     def run(self, epoch):
         """One epoch; returns ``{"loss": …, "acc": …}`` (no acc for regression)."""
-        n, bs = len(self.X), self.batch_size
+        n = len(self.X)
         order = epoch_order(n, self.shuffle, self.trainer.rng)
-        steps = -(-n // bs)  # ceil: the last, smaller batch is kept
+        steps = len(self.bounds)
         losses, correct = np.empty(steps), 0
         self.model.train()
         # overflow on the way to a NaN loss is reported once, as TrainingDiverged, not as warnings
         with np.errstate(over="ignore", invalid="ignore"):
-            for step in range(steps):
-                losses[step], right = self.step(order[step * bs:(step + 1) * bs])
+            for step, (start, stop) in enumerate(self.bounds):
+                losses[step], right = self.step(order[start:stop])
                 if not math.isfinite(losses[step]):
                     raise self.trainer._diverged(epoch, step, steps, losses[step])
                 correct += right
