@@ -75,7 +75,7 @@ def check_labels(y, n_classes, name="labels", n_samples=None, where=""):
     y = np.asarray(y)
     if y.dtype.kind not in "iu":
         if y.dtype.kind == "f" and y.size and np.all(np.mod(y, 1) == 0):
-            hint = "\nhelp: the values are whole numbers; pass y.astype(np.int64)"
+            hint = f"\nhelp: the values are whole numbers; pass {name}.astype(np.int64)"
         else:
             hint = ""
         raise TypeError(f"{prefix}{name} must be integer class indices; got dtype {y.dtype}{hint}")
@@ -88,6 +88,17 @@ def check_labels(y, n_classes, name="labels", n_samples=None, where=""):
         raise ValueError(f"{prefix}{name} must lie in [0, {n_classes}); got values from "
                          f"{y.min()} to {y.max()}")
     return y
+
+
+def check_unit_interval(x, name, where="", hint=""):
+    """Return the array ``x`` if every entry lies in [0, 1] (probabilities, binary targets).
+
+    ``hint`` is appended to the message, e.g. a ``help:`` line naming the alternative.
+    """
+    if x.size and (x.min() < 0 or x.max() > 1):
+        raise ValueError(f"{_prefix(where)}{name} must lie in [0, 1]; got values from {x.min()} "
+                         f"to {x.max()}{hint}")
+    return x
 
 
 def check_same_shape(a, b, name_a, name_b, where=""):
