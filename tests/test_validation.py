@@ -1,4 +1,5 @@
-"""The shared argument checks in numpynn._helpers.validation."""
+"""The shared argument checks in numpynn._helpers.validation, and the callers they guard."""
+import math
 import tracemalloc
 
 import numpy as np
@@ -6,6 +7,9 @@ import pytest
 
 from numpynn._helpers.validation import (all_finite, check_array, check_int, check_positive,
                                         check_probability, check_range, choose)
+from numpynn.optim import OPTIMIZERS, SGD
+from numpynn.optim.schedules import (SCHEDULES, CosineWarmupLR, ExponentialLR, ReduceLROnPlateau,
+                                     StepLR)
 
 
 @pytest.mark.parametrize("values, expected", [
@@ -170,3 +174,84 @@ def test_choose_names_its_caller_and_lists_the_choices():
         choose("xavir", table, "init", where="Linear(4, 3)")
     with pytest.raises(ValueError, match=r"^unknown init \['zeros'\]; choose one of"):
         choose(["zeros"], table, "init")  # unhashable: still the listing, not a TypeError
+
+
+# ------------------------------------------------------------------------------------------------
+# A NaN learning rate is a ValueError everywhere one is given
+# ------------------------------------------------------------------------------------------------
+NAN = float("nan")
+
+# schedule name -> its required arguments
+SCHEDULE_ARGS = {"exponential": {"gamma": 0.5}, "step": {"step_size": 2},
+                 "cosine": {"warmup_epochs": 1, "total_epochs": 4}, "plateau": {}}
+
+
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+def test_a_nan_learning_rate_is_a_value_error_for_every_optimizer(name):
+    cls = OPTIMIZERS[name]
+    with pytest.raises(ValueError, match=rf"^{cls.__name__}: Invalid learning rate: nan"):
+        cls({"x": np.zeros(3)}, lr=NAN)
+
+
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+def test_a_nan_learning_rate_in_a_state_dict_is_a_value_error(name):
+    opt = OPTIMIZERS[name]({"x": np.zeros(3)}, lr=0.1)
+    state = opt.state_dict() | {"lr": NAN}
+    with pytest.raises(ValueError, match=r"Invalid learning rate: nan"):
+        opt.load_state_dict(state)
+    assert opt.lr == 0.1
+
+
+def test_schedule_table_covers_every_schedule():
+    assert set(SCHEDULE_ARGS) == set(SCHEDULES)
+
+
+@pytest.mark.parametrize("name", list(SCHEDULES))
+def test_a_nan_learning_rate_is_a_value_error_for_every_schedule(name):
+    cls, opt = SCHEDULES[name], SGD({"x": np.zeros(3)}, lr=0.1)
+    opt.lr = NAN  # set after construction, where no check runs
+    with pytest.raises(ValueError, match=rf"^{cls.__name__}: Invalid optimizer\.lr: nan"):
+        cls(opt, **SCHEDULE_ARGS[name])
+
+
+@pytest.mark.parametrize("name", list(SCHEDULES))
+@pytest.mark.parametrize("key", ["base_lr", "last_lr"])
+def test_a_nan_learning_rate_in_a_schedule_state_dict_is_a_value_error(name, key):
+    opt = SGD({"x": np.zeros(3)}, lr=0.1)
+    schedule = SCHEDULES[name](opt, **SCHEDULE_ARGS[name])
+    state = schedule.state_dict() | {key: NAN}
+    with pytest.raises(ValueError, match=rf"^{type(schedule).__name__}\.load_state_dict: {key}: "
+                                         r"expected a real number, not NaN; got nan$"):
+        schedule.load_state_dict(state)
+    assert not math.isnan(opt.lr)
+
+
+@pytest.mark.parametrize("cls, kwargs, message", [
+    (CosineWarmupLR, {"warmup_epochs": 1, "total_epochs": 4, "min_lr": NAN},
+     r"^CosineWarmupLR: min_lr: expected a real number, not NaN; got nan$"),
+    (ReduceLROnPlateau, {"min_lr": NAN}, r"^ReduceLROnPlateau: min_lr: expected a real number"),
+    (ExponentialLR, {"gamma": NAN}, r"^ExponentialLR: gamma: expected a real number, not NaN"),
+    (ReduceLROnPlateau, {"factor": NAN}, r"^ReduceLROnPlateau: factor: expected a real number"),
+    (StepLR, {"step_size": 2.0}, r"^StepLR: step_size: expected an integer; got 2\.0$"),
+    (StepLR, {"step_size": True}, r"^StepLR: step_size: expected an integer; got True$"),
+])
+def test_schedule_hyper_parameters_reject_nan_and_non_integers(cls, kwargs, message):
+    with pytest.raises((TypeError, ValueError), match=message):
+        cls(SGD({"x": np.zeros(3)}, lr=0.1), **kwargs)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"momentum": NAN}, r"^SGD: momentum: expected a real number, not NaN; got nan$"),
+    ({"dampening": NAN}, r"^SGD: dampening: expected a real number, not NaN; got nan$"),
+    ({"weight_decay": NAN}, r"^SGD: weight_decay: expected a real number, not NaN; got nan$"),
+])
+def test_optimizer_hyper_parameters_reject_nan(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        SGD({"x": np.zeros(3)}, lr=0.1, **kwargs)
+
+
+def test_a_nan_learning_rate_is_a_value_error_in_the_course_tools():
+    from numpynn.course.playground import descent
+
+    with pytest.raises(ValueError, match=r"^descent: Invalid lr: nan"):
+        descent("x**2 + y**2", [1.0, 1.0], lr=NAN)
