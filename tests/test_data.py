@@ -367,7 +367,8 @@ def test_digits_shapes_split_and_binary_labels():
     np.testing.assert_array_equal(yb_test, (y_test <= 4).astype(np.int64))
     assert len(data.load_digits(test_fraction=0.2)[2]) == 359
     assert not np.array_equal(data.load_digits(seed=1)[1], y_train)
-    with pytest.raises(ValueError, match=r"^load_digits: test_fraction must be in \(0, 1\); got 0$"):
+    with pytest.raises(ValueError, match=r"^load_digits: test_fraction must be in \(0, 1\); "
+                                         r"got 0$"):
         data.load_digits(test_fraction=0)
 
 

@@ -486,7 +486,8 @@ BAD_LABELS = [
     ([0, 7], ValueError, r"labels must lie in \[0, 3\); got values from 0 to 7$"),    # IndexError
     ([0, 1.5], TypeError, r"labels must be integer class indices; got dtype float64$"),
     ([0.0, 2.0], TypeError, r"labels must be integer class indices; got dtype float64\n"
-                            r"help: the values are whole numbers; pass labels\.astype\(np\.int64\)$"),
+                            r"help: the values are whole numbers; "
+                            r"pass labels\.astype\(np\.int64\)$"),
     ([True, False], TypeError, r"labels must be integer class indices; got dtype bool$"),
     ([[0], [1]], ValueError, r"labels has shape \(2, 1\); expected \(N,\) class indices$"),
     ([0, 1, 2], ValueError, r"labels has 3 entries; expected 2 \(one per sample\)$"),

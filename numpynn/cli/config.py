@@ -216,7 +216,8 @@ def _check_field(name, value):
 
 
 def _as_hidden(hidden):
-    """Layer widths from a tuple/list of ints, one int or a string ``"256,128,64"`` (``""``/``"none"``: ())."""
+    """Layer widths from a tuple/list of ints, one int or a string ``"256,128,64"``
+    (``""``/``"none"``: ())."""
     if isinstance(hidden, str):
         return parse_hidden(hidden)
     if isinstance(hidden, (list, tuple)):

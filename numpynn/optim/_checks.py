@@ -21,7 +21,8 @@ def _count(value):
 
 
 def _phrased(check, value, expected):
-    """``check(value)``, its error phrased for the ``"where: name: "`` prefix of :func:`converted`."""
+    """``check(value)``, its error phrased for the ``"where: name: "`` prefix of
+    :func:`converted`."""
     try:
         return check(value, "value")
     except (TypeError, ValueError) as err:
