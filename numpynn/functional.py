@@ -14,6 +14,8 @@ import numpy as np
 
 from numpynn._helpers.numerics import underflow_to_zero
 from numpynn._helpers.special import erf, erfc  # noqa: F401  (public: F.erf, F.erfc)
+from numpynn._helpers.validation import (check_array, check_labels, check_positive,
+                                         check_same_shape, check_unit_interval)
 
 # --- Linear ---------------------------------------------------------------------------------------
 
@@ -387,27 +389,53 @@ def log_softmax(x, axis=-1):
     return z
 
 
-# --- Loss kernels -------------------------------------------------------------------------------
+# --- Losses: a public, checked function over each private, trusted kernel ------------------------
 # (pred, target) -> (loss: float, dpred of pred's shape and dtype), mean reduction.
+# ``name(...)`` checks its arguments once, with the messages of the loss objects in
+# numpynn.losses, then calls ``_name(...)``, the kernel: the same math with no checks, for callers
+# that have checked already (the loss objects, and the Trainer's hot loop after one check per fit).
 _LOG_FLOOR = -100.0  # PyTorch clamps BCE's logs at -100, so log(0) costs 100 rather than inf
 _BCE_EPS = float(np.float32(1e-12))  # PyTorch's floor on p(1 − p) in BCE's gradient (a C float)
 
 
-@underflow_to_zero
 def softmax_cross_entropy(scores, labels):
     """Mean cross-entropy of softmax(scores): L = −1/N Σ_n log softmax(s_n)[y_n].
 
     Parameters
     ----------
     scores : ndarray of shape (N, C)
-        Unnormalised class scores (logits).
+        Unnormalised class scores (logits), finite floats.
     labels : integer ndarray of shape (N,), values in [0, C)
 
     Returns
     -------
     loss : float
     dscores : ndarray of shape (N, C): (softmax(s) − onehot(y)) / N
+
+    Raises
+    ------
+    TypeError
+        Non-float scores; labels that are not integers (floats, even whole ones, or booleans).
+    ValueError
+        Wrong shapes, NaN/inf scores, labels outside [0, C).
+
+    >>> loss, dscores = softmax_cross_entropy(np.zeros((2, 3)), np.array([0, 2]))
+    >>> round(loss, 6), dscores.shape
+    (1.098612, (2, 3))
+    >>> softmax_cross_entropy(np.zeros((2, 3)), np.array([0, -1]))
+    Traceback (most recent call last):
+    ...
+    ValueError: softmax_cross_entropy: labels must lie in [0, 3); got values from -1 to 0
     """
+    where = "softmax_cross_entropy"
+    scores = check_array(scores, "scores", ndim=2, where=where)
+    labels = check_labels(labels, scores.shape[1], n_samples=scores.shape[0], where=where)
+    return _softmax_cross_entropy(scores, labels)
+
+
+@underflow_to_zero
+def _softmax_cross_entropy(scores, labels):
+    """Kernel of :func:`softmax_cross_entropy`: trusts ``scores`` (N, C) and ``labels`` (N,)."""
     n = scores.shape[0]
     rows = np.arange(n)
     z = scores - _max_keepdims(scores)           # (N, C), each row's max 0
@@ -420,7 +448,6 @@ def softmax_cross_entropy(scores, labels):
     return float(loss), dscores
 
 
-@underflow_to_zero
 def binary_cross_entropy(probs, targets):
     """Mean binary cross-entropy of probabilities, as torch.nn.functional.binary_cross_entropy.
 
@@ -429,14 +456,33 @@ def binary_cross_entropy(probs, targets):
 
     Parameters
     ----------
-    probs : ndarray of any shape, values in [0, 1]
-    targets : ndarray of probs' shape, values in [0, 1]
+    probs : ndarray of any shape, finite floats in [0, 1]
+    targets : ndarray of probs' shape (no broadcasting), numbers in [0, 1]
 
     Returns
     -------
     loss : float (mean over all elements)
     dprobs : ndarray of probs' shape and dtype
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`bce_with_logits`; also probabilities outside [0, 1] (raw scores belong there).
     """
+    where = "binary_cross_entropy"
+    probs = check_array(probs, "probs", where=where)
+    check_unit_interval(probs, "probs", where,
+                        "\nhelp: binary_cross_entropy takes probabilities; pass raw scores to "
+                        "bce_with_logits")
+    targets = check_array(targets, "targets", dtype_kind="fiu", where=where)
+    check_same_shape(probs, targets, "probs", "targets", where=where)
+    check_unit_interval(targets, "targets", where)
+    return _binary_cross_entropy(probs, targets)
+
+
+@underflow_to_zero
+def _binary_cross_entropy(probs, targets):
+    """Kernel of :func:`binary_cross_entropy`: trusts ``probs`` and ``targets``."""
     t = np.asarray(targets, dtype=probs.dtype)
     with np.errstate(divide="ignore"):  # log(0) = -inf is clamped on the next lines
         log_p = np.maximum(np.log(probs), _LOG_FLOOR)
@@ -447,15 +493,39 @@ def binary_cross_entropy(probs, targets):
     return float(loss), dprobs
 
 
-@underflow_to_zero
 def bce_with_logits(logits, targets):
     """Mean binary cross-entropy of σ(logits), in the stable log-sum-exp form.
 
         ℓ(x, t) = max(x, 0) − x·t + log(1 + e^(−|x|)),   dℓ/dx = σ(x) − t
 
-    ``logits`` : ndarray of any shape; ``targets`` : same shape, values in [0, 1].
-    Returns ``(loss, dlogits)``; the mean is over all elements, as in PyTorch.
+    Parameters
+    ----------
+    logits : ndarray of any shape, finite floats
+    targets : ndarray of logits' shape (no broadcasting), numbers in [0, 1]
+
+    Returns
+    -------
+    loss : float (mean over all elements, as in PyTorch)
+    dlogits : ndarray of logits' shape and dtype
+
+    Raises
+    ------
+    TypeError
+        Non-float logits or non-numeric targets.
+    ValueError
+        NaN/inf, targets of another shape or outside [0, 1].
     """
+    where = "bce_with_logits"
+    logits = check_array(logits, "logits", where=where)
+    targets = check_array(targets, "targets", dtype_kind="fiu", where=where)
+    check_same_shape(logits, targets, "logits", "targets", where=where)
+    check_unit_interval(targets, "targets", where)
+    return _bce_with_logits(logits, targets)
+
+
+@underflow_to_zero
+def _bce_with_logits(logits, targets):
+    """Kernel of :func:`bce_with_logits`: trusts ``logits`` and ``targets``."""
     t = np.asarray(targets, dtype=logits.dtype)
     loss = np.mean(np.maximum(logits, 0) - logits * t + np.log1p(np.exp(-np.abs(logits))))
     dlogits = sigmoid(logits) - t
@@ -466,8 +536,20 @@ def bce_with_logits(logits, targets):
 def mse(pred, target):
     """Mean squared error over ALL elements (PyTorch's ``MSELoss``): L = mean((p − t)²).
 
+    ``pred``: finite floats of any shape; ``target``: numbers of exactly pred's shape.
     Returns ``(loss, dpred)`` with dpred = 2(p − t)/size of pred's shape and dtype.
+
+    >>> mse(np.array([1.0, 2.0]), np.array([1.0, 4.0]))
+    (2.0, array([ 0., -2.]))
     """
+    pred = check_array(pred, "pred", where="mse")
+    target = check_array(target, "target", dtype_kind="fiu", where="mse")
+    check_same_shape(pred, target, "pred", "target", where="mse")
+    return _mse(pred, target)
+
+
+def _mse(pred, target):
+    """Kernel of :func:`mse`: trusts ``pred`` and ``target``."""
     diff = pred - np.asarray(target, dtype=pred.dtype)
     loss = np.vdot(diff, diff) / diff.size
     diff *= 2 / diff.size
@@ -478,7 +560,16 @@ def l1(pred, target):
     """Mean absolute error over all elements: L = mean(|p − t|).
 
     The gradient sign(p − t)/size uses the subgradient 0 where p == t (as PyTorch does).
+    ``pred``: finite floats of any shape; ``target``: numbers of exactly pred's shape.
     """
+    pred = check_array(pred, "pred", where="l1")
+    target = check_array(target, "target", dtype_kind="fiu", where="l1")
+    check_same_shape(pred, target, "pred", "target", where="l1")
+    return _l1(pred, target)
+
+
+def _l1(pred, target):
+    """Kernel of :func:`l1`: trusts ``pred`` and ``target``."""
     diff = pred - np.asarray(target, dtype=pred.dtype)
     loss = np.abs(diff).mean()
     dpred = np.sign(diff)
@@ -495,15 +586,35 @@ def hinge(scores, labels, margin=1.0):
 
     Parameters
     ----------
-    scores : ndarray of shape (N, C)
+    scores : ndarray of shape (N, C), finite floats
     labels : integer ndarray of shape (N,), values in [0, C)
-    margin : float
+    margin : float >= 0
 
     Returns
     -------
     loss : float
     dscores : ndarray of shape (N, C)
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`softmax_cross_entropy`; also a negative or NaN margin.
+
+    >>> round(hinge(np.array([[3.2, 5.1, -1.7]]), np.array([0]))[0], 12)  # CS231n's cat: 2.9 + 0
+    2.9
+    >>> hinge(np.zeros((2, 3)), np.array([0, 7]))
+    Traceback (most recent call last):
+    ...
+    ValueError: hinge: labels must lie in [0, 3); got values from 0 to 7
     """
+    where = "hinge"
+    scores = check_array(scores, "scores", ndim=2, where=where)
+    labels = check_labels(labels, scores.shape[1], n_samples=scores.shape[0], where=where)
+    return _hinge(scores, labels, check_positive(margin, "margin", allow_zero=True, where=where))
+
+
+def _hinge(scores, labels, margin=1.0):
+    """Kernel of :func:`hinge`: trusts ``scores`` (N, C), ``labels`` (N,) and ``margin``."""
     n = scores.shape[0]
     rows = np.arange(n)
     margins = scores - scores[rows, labels][:, None]  # (N, C) - (N, 1)
@@ -515,3 +626,4 @@ def hinge(scores, labels, margin=1.0):
     dscores[rows, labels] = -dscores.sum(axis=1)      # (N,)
     dscores /= n
     return float(loss), dscores
+

@@ -9,6 +9,8 @@ through a model that holds it) and the entry is restored afterwards.
 """
 import numpy as np
 
+from numpynn._helpers.validation import check_range
+
 DEFAULT_STEP = 1e-5  # h: balances truncation error O(h²) against rounding error O(ε/h) in float64
 
 
@@ -21,7 +23,7 @@ def numerical_gradient(f, x, h=DEFAULT_STEP):
         ``f(x) -> float``; may ignore its argument and read ``x`` through shared state.
     x : ndarray of any shape
         The point; perturbed in place and restored.
-    h : float
+    h : float > 0
         The step.
 
     Returns
@@ -32,6 +34,7 @@ def numerical_gradient(f, x, h=DEFAULT_STEP):
     >>> numerical_gradient(lambda v: float(np.sum(v ** 2)), x).round(6)
     array([2., 4.])
     """
+    h = check_range(h, "h", 0, low_open=True, where="numerical_gradient")
     grad = np.zeros_like(x, dtype=np.float64)
     flat_x, flat_grad = x.reshape(-1), grad.reshape(-1)  # views: writes reach x and grad
     for i in range(flat_x.size):
@@ -105,6 +108,7 @@ def check_layer(layer, x, seed=0, h=DEFAULT_STEP):
     True
     """
     from numpynn.sequential import Sequential
+    check_range(h, "h", 0, low_open=True, where="check_layer")
     model = Sequential(layer).astype(np.float64)
     x = np.array(x, dtype=np.float64)
     forward = _deterministic(model._forward, model)
@@ -127,6 +131,7 @@ def check_model(model, loss_fn, X, y, reg=0.0, h=DEFAULT_STEP):
         Per parameter name (``"0.W"``, …), the whole-array relative error.
     """
     from numpynn.losses import l2_penalty
+    check_range(h, "h", 0, low_open=True, where="check_model")
     model = model.astype(np.float64)
     X = np.asarray(X, dtype=np.float64) if np.asarray(X).dtype.kind == "f" else np.asarray(X)
     forward = _deterministic(model._forward, model)

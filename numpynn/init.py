@@ -20,7 +20,7 @@ gives the same network.
 """
 import numpy as np
 
-from numpynn._helpers.validation import as_generator, choose
+from numpynn._helpers.validation import as_generator, check_range, choose
 
 DEFAULT_NORMAL_STD = 0.01  # CS231n's weight_scale
 
@@ -75,7 +75,7 @@ INITIALIZERS = {
 }
 
 
-def initialize(init, shape, rng=None, dtype=np.float32, std=None):
+def initialize(init, shape, rng=None, dtype=np.float32, std=None, where="initialize"):
     """Draw an initial weight array.
 
     Parameters
@@ -88,6 +88,8 @@ def initialize(init, shape, rng=None, dtype=np.float32, std=None):
     dtype : numpy dtype
     std : float, optional
         Standard deviation for ``"normal"`` (default 0.01).
+    where : str
+        The caller, named in errors: ``Linear(4, 3): unknown init 'xavir'; choose one of: ...``.
 
     Returns
     -------
@@ -100,10 +102,12 @@ def initialize(init, shape, rng=None, dtype=np.float32, std=None):
     if callable(init):
         values = init(shape, rng)
     else:
-        fn = choose(init, INITIALIZERS, "init")
+        fn = choose(init, INITIALIZERS, "init", where=where)
+        if std is not None:
+            check_range(std, "std", 0, where=where)  # NaN would make every weight NaN
         values = fn(shape, rng, std=std) if (fn is normal and std is not None) else fn(shape, rng)
     values = np.asarray(values)
     if values.shape != tuple(shape):
-        raise ValueError(f"init {getattr(init, '__name__', init)!r} returned shape {values.shape}; "
-                         f"expected {tuple(shape)}")
+        raise ValueError(f"{where}: init {getattr(init, '__name__', init)!r} returned shape "
+                         f"{values.shape}; expected {tuple(shape)}")
     return values.astype(dtype, copy=False)

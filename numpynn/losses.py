@@ -14,13 +14,15 @@ Class attributes tell the trainer how to read predictions: ``task`` is ``"multic
 import numpy as np
 
 from numpynn import functional as F
-from numpynn._helpers.validation import check_array, check_labels, check_positive, check_same_shape
+from numpynn._helpers.validation import (check_array, check_labels, check_positive,
+                                         check_same_shape, check_unit_interval)
 
 
 class Loss:
-    """Base class: ``__call__`` validates pred and target, then calls ``kernel``.
+    """Base class: ``__call__`` validates pred and target, then calls :meth:`_compute`.
 
-    Subclasses set the class attributes and may extend :meth:`check_target`.
+    Subclasses set the class attributes, fill :meth:`_compute` (the private kernel of
+    :mod:`numpynn.functional` with the loss's configuration) and may extend :meth:`check_target`.
 
     Attributes
     ----------
@@ -31,22 +33,30 @@ class Loss:
         Binary tasks: pred > threshold means class 1.
     pred_ndim : int or None
         Required rank of pred (None: any).
-    kernel : callable
-        ``kernel(pred, target, **self.config()) -> (loss, dpred)`` from :mod:`numpynn.functional`.
     """
 
     name = None
     task = "regression"
     threshold = None
     pred_ndim = None
-    kernel = None
 
     def __call__(self, pred, target):
         """Return ``(loss: float, dpred)`` for predictions ``pred`` and targets ``target``."""
         where = type(self).__name__
         pred = check_array(pred, "pred", ndim=self.pred_ndim, where=where)
         target = self.check_target(pred, target, where)
-        return type(self).kernel(pred, target, **self.config())
+        return self._compute(pred, target)
+
+    def _compute(self, pred, target):
+        """``(loss, dpred)`` with no checks: for callers that validated pred and target already
+        (``__call__``, and the Trainer's hot loop after one check per ``fit``)."""
+        raise NotImplementedError
+
+    @classmethod
+    def kernel(cls, pred, target, **config):
+        """Transitional: training/trainer.py still reads ``type(loss_fn).kernel`` and calls it
+        with ``**loss_fn.config()``; delete this once it calls ``loss_fn._compute``."""
+        return cls(**config)._compute(pred, target)
 
     def _compute(self, pred, target):
         """:meth:`__call__` on trusted arrays (the Trainer checks its targets once per fit)."""
@@ -63,7 +73,7 @@ class Loss:
         return pred
 
     def config(self):
-        """Constructor keyword arguments (also passed to the kernel); empty by default."""
+        """Constructor keyword arguments; empty by default."""
         return {}
 
     def __repr__(self):
@@ -92,19 +102,11 @@ class _Binary(Loss):
     task = "binary"
 
     def check_target(self, pred, target, where):
-        target = super().check_target(pred, target, where)
-        _check_unit_interval(target, "target", where)
-        return target
+        return check_unit_interval(super().check_target(pred, target, where), "target", where)
 
     def predict(self, pred):
         """0/1 labels of pred's shape: 1 where pred > threshold."""
         return (pred > self.threshold).astype(np.int64)
-
-
-def _check_unit_interval(x, name, where, hint=""):
-    if x.size and (x.min() < 0 or x.max() > 1):
-        raise ValueError(f"{where}: {name} must lie in [0, 1]; got values from {x.min()} to "
-                         f"{x.max()}{hint}")
 
 
 class SoftmaxCrossEntropy(_Multiclass):
@@ -114,7 +116,9 @@ class SoftmaxCrossEntropy(_Multiclass):
     """
 
     name = "cross_entropy"
-    kernel = F.softmax_cross_entropy
+
+    def _compute(self, pred, target):
+        return F._softmax_cross_entropy(pred, target)
 
 
 class Hinge(_Multiclass):
@@ -128,10 +132,12 @@ class Hinge(_Multiclass):
     """
 
     name = "hinge"
-    kernel = F.hinge
 
     def __init__(self, margin=1.0):
         self.margin = check_positive(margin, "margin", allow_zero=True, where="Hinge")
+
+    def _compute(self, pred, target):
+        return F._hinge(pred, target, self.margin)
 
     def config(self):
         return {"margin": self.margin}
@@ -145,12 +151,14 @@ class BCE(_Binary):
 
     name = "bce"
     threshold = 0.5
-    kernel = F.binary_cross_entropy
 
     def check_target(self, pred, target, where):
-        _check_unit_interval(pred, "pred", where,
-                             "\nhelp: BCE takes probabilities; pass raw scores to BCEWithLogits")
+        check_unit_interval(pred, "pred", where,
+                            "\nhelp: BCE takes probabilities; pass raw scores to BCEWithLogits")
         return super().check_target(pred, target, where)
+
+    def _compute(self, pred, target):
+        return F._binary_cross_entropy(pred, target)
 
 
 class BCEWithLogits(_Binary):
@@ -158,14 +166,18 @@ class BCEWithLogits(_Binary):
 
     name = "bce_with_logits"
     threshold = 0.0
-    kernel = F.bce_with_logits
+
+    def _compute(self, pred, target):
+        return F._bce_with_logits(pred, target)
 
 
 class MSE(Loss):
     """Mean squared error over all elements (``torch.nn.MSELoss``)."""
 
     name = "mse"
-    kernel = F.mse
+
+    def _compute(self, pred, target):
+        return F._mse(pred, target)
 
 
 class L1(Loss):
@@ -175,7 +187,9 @@ class L1(Loss):
     """
 
     name = "l1"
-    kernel = F.l1
+
+    def _compute(self, pred, target):
+        return F._l1(pred, target)
 
 
 LOSSES = {

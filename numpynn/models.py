@@ -7,12 +7,11 @@
 ...                                        output="sigmoid", rng=0)]
 ['Linear', 'Linear', 'Linear', 'Linear', 'Sigmoid']
 """
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
-from numpynn._helpers.validation import as_generator, check_probability, choose
+from numpynn._helpers.validation import as_generator, check_int, check_range, choose
 from numpynn.layers import ACTIVATION_LAYERS, BatchNorm, Dropout, Linear
 from numpynn.sequential import Sequential
 
@@ -92,10 +91,10 @@ def mlp(n_in, hidden, n_out, activation="relu", init="xavier_uniform", dropout=0
     """
     where = "mlp"
     hidden = _check_hidden(hidden, where)
-    choose(activation, ACTIVATION_CHOICES, "activation")
+    choose(activation, ACTIVATION_CHOICES, "activation", where=where)
     if output is not None:
-        choose(output, ACTIVATION_LAYERS, "output activation")
-    check_probability(dropout, "dropout", where=where)
+        choose(output, ACTIVATION_LAYERS, "output activation", where=where)
+    check_range(dropout, "dropout", 0, 1, high_open=True, where=where)
     rng = as_generator(rng)
     widths = (n_in, *hidden)
     layers = []
@@ -123,8 +122,5 @@ def _check_hidden(hidden, where):
     if isinstance(hidden, (str, bytes)) or not hasattr(hidden, "__iter__"):
         raise TypeError(f"{where}: hidden must be a sequence of layer widths such as "
                         f"(256, 128, 64); got {hidden!r}")
-    hidden = tuple(hidden)
-    for width in hidden:
-        if isinstance(width, bool) or not isinstance(width, numbers.Integral) or width < 1:
-            raise ValueError(f"{where}: hidden widths must be integers >= 1; got {hidden!r}")
-    return tuple(int(w) for w in hidden)
+    return tuple(check_int(width, f"hidden[{i}]", minimum=1, where=where)
+                 for i, width in enumerate(hidden))

@@ -89,15 +89,23 @@ def test_missing_monitor_warns_once_with_help():
     assert len(record) == 1 and history.epoch == [0, 1, 2]
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"patience": -1}, "patience must be an integer >= 0; got -1"),
-    ({"min_delta": -0.1}, "min_delta must be a number >= 0"),
-    ({"mode": "up"}, "unknown mode 'up'; choose one of: min, max, auto"),
-    ({"monitor": ""}, "monitor must be a metric name"),
+@pytest.mark.parametrize("kwargs, error, message", [
+    ({"patience": -1}, ValueError, r"^EarlyStopping: patience must be an integer >= 0; got -1$"),
+    ({"patience": 2.0}, TypeError, r"^EarlyStopping: patience must be an integer >= 0; got 2\.0"),
+    ({"min_delta": -0.1}, ValueError,
+     r"^EarlyStopping: min_delta must be a finite number >= 0; got -0\.1$"),
+    ({"min_delta": float("nan")}, ValueError, r"min_delta must be a finite number >= 0; got nan"),
+    ({"mode": "up"}, ValueError, "^EarlyStopping: unknown mode 'up'; choose one of: min, max, auto"),
+    ({"monitor": ""}, ValueError, "monitor must be a metric name"),
 ])
-def test_early_stopping_arguments(kwargs, message):
-    with pytest.raises(ValueError, match=message):
+def test_early_stopping_arguments(kwargs, error, message):
+    with pytest.raises(error, match=message):
         EarlyStopping(**kwargs)
+
+
+def test_checkpoint_mode_error_names_it(tmp_path):
+    with pytest.raises(ValueError, match="^Checkpoint: unknown mode 'up'; choose one of"):
+        Checkpoint(tmp_path, mode="up")
 
 
 # -- Checkpoint ----------------------------------------------------------------------------------
@@ -198,7 +206,7 @@ def test_make_progress_table():
     assert make_progress("auto").bar == "auto" and make_progress(True).bar == "auto"
     stream = io.StringIO()
     assert make_progress(stream).stream is stream
-    with pytest.raises(ValueError, match="unknown progress 'loud'; choose one of"):
+    with pytest.raises(ValueError, match="^Trainer: unknown progress 'loud'; choose one of"):
         make_progress("loud")
     with pytest.raises(TypeError, match="progress must be"):
         make_progress(3)

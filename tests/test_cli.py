@@ -153,7 +153,7 @@ def test_config_file_with_a_flag_overriding_it(tmp_path):
     (["train", "--dataset", "imagenet"], "unknown dataset 'imagenet'; choose one of: digits"),
     (["train", "--hidden", "0"], "Invalid hidden: 0"),
     (["train", "--hidden", "64,x"], "Invalid hidden: '64,x'"),
-    (["train", "--lr", "-0.1"], "Invalid lr: -0.1 (expected > 0)"),
+    (["train", "--lr", "-0.1"], "RunConfig: lr must be a finite number > 0; got -0.1"),
     (["train", "--activation", "rleu"], "unknown activation 'rleu'; choose one of: relu"),
     (["train", "--optimizer", "adamm"], "unknown optimizer 'adamm'; choose one of: sgd"),
     (["train", "--optimizer", "adam", "--momentum", "0.9", "--epochs", "1"],
@@ -175,6 +175,39 @@ def test_bad_arguments_exit_2_with_a_one_line_error(tmp_path, capsys, argv, mess
     assert message.format(tmp=tmp_path) in first
     assert all(line.startswith("  ") for line in rest)  # only an indented help: line may follow
     assert "Traceback" not in captured.err and captured.out == ""
+
+
+def test_run_config_checks_every_field_once_with_the_shared_checks():
+    from numpynn.cli import config
+
+    assert set(config._TYPES) | set(config._NUMBERS) == set(config.FIELD_NAMES)
+    assert not set(config._TYPES) & set(config._NUMBERS)
+    cfg = config.RunConfig(lr=1, epochs=np.int64(3))
+    assert type(cfg.lr) is float and type(cfg.epochs) is int
+
+
+@pytest.mark.parametrize("changes, error, message", [
+    ({"lr": float("nan")}, ValueError, r"^RunConfig: lr must be a finite number > 0; got nan$"),
+    ({"reg": float("inf")}, ValueError, r"^RunConfig: reg must be a finite number >= 0; got inf$"),
+    ({"dropout": 1.0}, ValueError, r"^RunConfig: dropout must be in \[0, 1\); got 1\.0$"),
+    ({"epochs": 2.0}, TypeError, r"^RunConfig: epochs must be an integer >= 1; got 2\.0\nhelp: "),
+    ({"n_train": 1}, ValueError, r"^RunConfig: n_train must be an integer >= 2; got 1$"),
+    ({"batchnorm": 1}, TypeError, r"^RunConfig: batchnorm must be a bool; got 1$"),
+    ({"hidden": [8, 2.5]}, TypeError, r"^RunConfig: hidden\[1\] must be an integer; got 2\.5$"),
+    ({"activation": "rleu"}, ValueError, r"^RunConfig: unknown activation 'rleu'; choose one of"),
+])
+def test_run_config_errors_name_the_field(changes, error, message):
+    from numpynn.cli.config import RunConfig
+
+    with pytest.raises(error, match=message):
+        RunConfig(**changes)
+
+
+def test_a_nan_learning_rate_in_a_config_file_is_an_error():
+    from numpynn.cli.config import RunConfig
+
+    with pytest.raises(ValueError, match=r"lr must be a finite number > 0; got nan"):
+        RunConfig.from_toml_text("lr = nan\n")
 
 
 def test_argparse_errors_exit_2(capsys):
@@ -261,9 +294,9 @@ def test_run_config_toml_round_trip_and_types():
     assert RunConfig.from_toml_text(text) == cfg
     assert RunConfig.from_toml_text(text, overrides={"epochs": 3}).epochs == 3
     assert RunConfig(hidden="none").hidden == () == RunConfig(hidden=[]).hidden
-    with pytest.raises(TypeError, match="Invalid epochs: True"):
+    with pytest.raises(TypeError, match=r"^RunConfig: epochs must be an integer >= 1; got True$"):
         RunConfig(epochs=True)
-    with pytest.raises(ValueError, match="Invalid lr_decay: 1.5"):
+    with pytest.raises(ValueError, match=r"^RunConfig: lr_decay must be in \(0, 1\]; got 1\.5$"):
         RunConfig(lr_decay=1.5)
     with pytest.raises(ValueError, match="early_stopping watches val_loss"):
         RunConfig(early_stopping=3, val_fraction=0)

@@ -367,7 +367,8 @@ def test_digits_shapes_split_and_binary_labels():
     np.testing.assert_array_equal(yb_test, (y_test <= 4).astype(np.int64))
     assert len(data.load_digits(test_fraction=0.2)[2]) == 359
     assert not np.array_equal(data.load_digits(seed=1)[1], y_train)
-    with pytest.raises(ValueError, match="test_fraction must lie in"):
+    with pytest.raises(ValueError, match=r"^load_digits: test_fraction must be in \(0, 1\); "
+                                         r"got 0$"):
         data.load_digits(test_fraction=0)
 
 
@@ -389,7 +390,7 @@ def test_registry_entries_match_their_loaders(tmp_path, name):
 
 
 def test_unknown_dataset_lists_choices():
-    with pytest.raises(ValueError, match="unknown dataset 'mnsit'; choose one of: digits, "
+    with pytest.raises(ValueError, match="^load: unknown dataset 'mnsit'; choose one of: digits, "
                                          "digits-binary, mnist, fashion-mnist, cifar10"):
         data.load("mnsit")
 
@@ -409,8 +410,12 @@ def test_train_val_split_is_a_seeded_partition():
     assert (len(half[0]), len(half[2])) == (5, 6)  # round(5.5) = 6 (banker's rounding)
     with pytest.raises(ValueError, match="give exactly one of n_val and val_fraction"):
         data.train_val_split(X, y)
-    with pytest.raises(ValueError, match=r"n_val must be an integer in \[1, 49999\]"):
+    with pytest.raises(ValueError, match=r"^train_val_split: n_val must be an integer in "
+                                         r"\[1, 49999\]; got 50000$"):
         data.train_val_split(X, y, n_val=50000)
+    with pytest.raises(ValueError, match=r"^train_val_split: val_fraction must be in \(0, 1\); "
+                                         r"got nan$"):
+        data.train_val_split(X, y, val_fraction=float("nan"))
     with pytest.raises(ValueError, match=r"y has shape \(3,\); expected \(50000, \.\.\.\)"):
         data.train_val_split(X, y[:3], n_val=10)
 
@@ -458,6 +463,8 @@ def test_one_hot_matches_torch():
     np.testing.assert_allclose(out, expected, rtol=0, atol=0)
     with pytest.raises(ValueError, match=r"one_hot: y must lie in \[0, 5\)"):
         data.one_hot(y, 5)
+    with pytest.raises(ValueError, match=r"^one_hot: n_classes must be an integer >= 1; got 0$"):
+        data.one_hot(y, 0)
 
 
 # --------------------------------------------------------------------------------- batches
@@ -484,8 +491,10 @@ def test_batches_are_a_fresh_permutation_each_epoch():
 
 def test_batches_validate_eagerly():
     X, y = np.zeros((5, 2), np.float32), np.arange(5)
-    with pytest.raises(ValueError, match="Invalid batch_size: 0"):
+    with pytest.raises(ValueError, match=r"^batches: batch_size must be an integer >= 1; got 0$"):
         data.batches(X, y, 0)
+    with pytest.raises(TypeError, match=r"^batches: batch_size must be an integer >= 1; got 2\.0"):
+        data.batches(X, y, 2.0)
     with pytest.raises(ValueError, match=r"y has shape \(4,\); expected \(5, \.\.\.\)"):
         data.batches(X, y[:4], 2)
 

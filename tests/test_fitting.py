@@ -95,8 +95,16 @@ def test_seeded_and_other_activation():
 @pytest.mark.parametrize("kwargs, error, message", [
     (dict(x=[0, 1, 2], y=[1, 2]), ValueError, "x has 3 values but y has 2"),
     (dict(x=[[0, 1]], y=[1, 2]), ValueError, r"x has shape \(1, 2\); expected 1-D"),
-    (dict(x=[0, 1], y=[1, 2], hidden=0), ValueError, "hidden must be a positive integer"),
-    (dict(x=[0, 1], y=[1, 2], activation="rleu"), ValueError, "unknown activation 'rleu'"),
+    (dict(x=[0, 1], y=[1, 2], hidden=0), ValueError,
+     r"^fit_points: hidden must be an integer >= 1; got 0$"),
+    (dict(x=[0, 1], y=[1, 2], restarts=True), TypeError,
+     r"^fit_points: restarts must be an integer >= 1; got True$"),
+    (dict(x=[0, 1], y=[1, 2], activation="rleu"), ValueError,
+     "^fit_points: unknown activation 'rleu'"),
+    (dict(x=[0, 1], y=[1, 2], max_iter=10.0), TypeError,
+     r"^fit_points: max_iter must be an integer >= 0; got 10\.0\nhelp: pass an int, max_iter=10$"),
+    (dict(x=[0, 1], y=[1, 2], tol=float("nan")), ValueError,
+     r"^fit_points: tol must be a finite number >= 0; got nan$"),
     (dict(x=[1, 1], y=[1, 2]), ValueError, "at least two distinct values"),
 ])
 def test_bad_input(kwargs, error, message):

@@ -400,7 +400,8 @@ def test_softmax_with_huge_inputs():
 
 
 # ------------------------------------------------------------------------------------------------
-# Loss kernels: name -> (kernel, case builder, torch oracle)
+# Loss kernels: name -> (kernel, case builder, torch oracle); F.name is the checked public
+# function over the trusted kernel F._name
 # ------------------------------------------------------------------------------------------------
 def classification_case(rng, n=6, c=5):
     return rng.normal(scale=2.0, size=(n, c)), rng.integers(0, c, size=n)
@@ -411,19 +412,19 @@ def torch_hinge(scores, labels, margin=1.0):
 
 
 KERNELS = {
-    "softmax_cross_entropy": (F.softmax_cross_entropy, classification_case, TF.cross_entropy),
-    "binary_cross_entropy": (F.binary_cross_entropy,
+    "softmax_cross_entropy": (F._softmax_cross_entropy, classification_case, TF.cross_entropy),
+    "binary_cross_entropy": (F._binary_cross_entropy,
                              lambda rng: (rng.uniform(0.05, 0.95, size=(8, 1)),
                                           rng.uniform(0, 1, size=(8, 1))),
                              TF.binary_cross_entropy),
-    "bce_with_logits": (F.bce_with_logits,
+    "bce_with_logits": (F._bce_with_logits,
                         lambda rng: (rng.normal(scale=3, size=(8, 2)),
                                      rng.integers(0, 2, size=(8, 2)).astype(float)),
                         TF.binary_cross_entropy_with_logits),
-    "mse": (F.mse, lambda rng: (rng.normal(size=(7, 3)), rng.normal(size=(7, 3))), TF.mse_loss),
-    "l1": (F.l1, lambda rng: (away_from_kinks(rng.normal(size=(7, 3))), np.zeros((7, 3))),
+    "mse": (F._mse, lambda rng: (rng.normal(size=(7, 3)), rng.normal(size=(7, 3))), TF.mse_loss),
+    "l1": (F._l1, lambda rng: (away_from_kinks(rng.normal(size=(7, 3))), np.zeros((7, 3))),
            TF.l1_loss),
-    "hinge": (F.hinge, classification_case, torch_hinge),
+    "hinge": (F._hinge, classification_case, torch_hinge),
 }
 
 
@@ -465,6 +466,103 @@ def test_loss_kernel_keeps_float32(name):
     loss, dpred = kernel(pred.astype(np.float32), target)
     assert isinstance(loss, float) and dpred.dtype == np.float32
     np.testing.assert_allclose(loss, kernel(pred, target)[0], rtol=1e-5)
+
+
+@pytest.mark.parametrize("name", list(KERNELS))
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_public_loss_returns_its_kernels_result_bit_for_bit(name, dtype):
+    kernel, case, _ = KERNELS[name]
+    pred, target = case(np.random.default_rng(22))
+    pred = pred.astype(dtype)
+    loss, dpred = getattr(F, name)(pred, target)
+    kernel_loss, kernel_dpred = kernel(pred, target)
+    assert loss == kernel_loss and dpred.dtype == kernel_dpred.dtype == dtype
+    np.testing.assert_array_equal(dpred, kernel_dpred)
+
+
+# (labels, error, message) for scores of shape (2, 3): the reproducers of issue 13, item 4
+BAD_LABELS = [
+    ([0, -1], ValueError, r"labels must lie in \[0, 3\); got values from -1 to 0$"),   # wrapped
+    ([0, 7], ValueError, r"labels must lie in \[0, 3\); got values from 0 to 7$"),    # IndexError
+    ([0, 1.5], TypeError, r"labels must be integer class indices; got dtype float64$"),
+    ([0.0, 2.0], TypeError, r"labels must be integer class indices; got dtype float64\n"
+                            r"help: the values are whole numbers; "
+                            r"pass labels\.astype\(np\.int64\)$"),
+    ([True, False], TypeError, r"labels must be integer class indices; got dtype bool$"),
+    ([[0], [1]], ValueError, r"labels has shape \(2, 1\); expected \(N,\) class indices$"),
+    ([0, 1, 2], ValueError, r"labels has 3 entries; expected 2 \(one per sample\)$"),
+]
+
+
+@pytest.mark.parametrize("name, loss_cls", [("softmax_cross_entropy", "SoftmaxCrossEntropy"),
+                                            ("hinge", "Hinge")])
+@pytest.mark.parametrize("labels, error, message", BAD_LABELS)
+def test_multiclass_losses_reject_bad_labels_like_the_loss_objects(name, loss_cls, labels, error,
+                                                                   message):
+    from numpynn import losses
+
+    scores = np.zeros((2, 3))
+    with pytest.raises(error, match=rf"^{name}: {message}") as ours:
+        getattr(F, name)(scores, np.array(labels))
+    with pytest.raises(error) as objects:
+        getattr(losses, loss_cls)()(scores, np.array(labels))
+    assert str(ours.value).removeprefix(f"{name}: ") == \
+        str(objects.value).removeprefix(f"{loss_cls}: ")
+
+
+@pytest.mark.parametrize("name", ["softmax_cross_entropy", "hinge"])
+def test_multiclass_losses_check_their_scores(name):
+    fn = getattr(F, name)
+    with pytest.raises(ValueError, match=rf"^{name}: scores has shape \(3,\); expected 2-D array"):
+        fn(np.zeros(3), np.array([0, 1, 2]))
+    with pytest.raises(ValueError, match=rf"^{name}: scores contains 1 NaN or inf value\(s\)$"):
+        fn(np.array([[0.0, np.nan]]), np.array([0]))
+    with pytest.raises(TypeError, match=rf"^{name}: scores must have a floating dtype; got int64"):
+        fn(np.zeros((1, 2), dtype=np.int64), np.array([0]))
+
+
+def test_hinge_checks_its_margin_like_the_loss_object():
+    for margin in (-1, float("nan")):
+        with pytest.raises(ValueError, match=rf"^hinge: Invalid margin: {margin}"):
+            F.hinge(np.zeros((1, 2)), np.array([0]), margin=margin)
+
+
+@pytest.mark.parametrize("name, loss_cls", [("mse", "MSE"), ("l1", "L1")])
+@pytest.mark.parametrize("pred, target", [
+    (np.full((5, 1), 0.5), np.ones(5)),                   # a target to reshape: help line
+    (np.full((5, 1), 0.5), np.ones((5, 2))),
+    (np.array([[np.inf], [0.0]]), np.ones((2, 1))),
+    (np.ones((2, 1)), np.array([[np.nan], [0.0]])),
+    (np.ones((2, 1), dtype=np.int64), np.ones((2, 1))),
+    (np.ones((2, 1)), np.array([[True], [False]])),
+])
+def test_elementwise_losses_reject_bad_inputs_like_the_loss_objects(name, loss_cls, pred, target):
+    from numpynn import losses
+
+    with pytest.raises((TypeError, ValueError)) as ours:
+        getattr(F, name)(pred, target)
+    with pytest.raises(type(ours.value)) as objects:
+        getattr(losses, loss_cls)()(pred, target)
+    assert str(ours.value).startswith(f"{name}: ")
+    assert str(ours.value).removeprefix(f"{name}: ") == \
+        str(objects.value).removeprefix(f"{loss_cls}: ")
+
+
+def test_binary_losses_check_shapes_and_the_unit_interval():
+    with pytest.raises(ValueError, match=r"^binary_cross_entropy: probs must lie in \[0, 1\]; got "
+                                         r"values from -0\.5 to 2\.0\nhelp: .*bce_with_logits$"):
+        F.binary_cross_entropy(np.array([-0.5, 2.0]), np.array([0.0, 1.0]))
+    for name, pred in (("binary_cross_entropy", "probs"), ("bce_with_logits", "logits")):
+        fn = getattr(F, name)
+        with pytest.raises(ValueError, match=rf"^{name}: targets must lie in \[0, 1\]; got values "
+                                             r"from 0\.0 to 3\.0$"):
+            fn(np.array([0.2, 0.7]), np.array([0.0, 3.0]))
+        with pytest.raises(ValueError, match=rf"^{name}: targets has shape \(2,\); expected "
+                                             rf"\(2, 1\) \(the shape of {pred}\)\nhelp: reshape "
+                                             r"targets with targets\.reshape\(-1, 1\)$"):
+            fn(np.full((2, 1), 0.5), np.ones(2))
+        with pytest.raises(ValueError, match=rf"^{name}: {pred} contains 1 NaN or inf"):
+            fn(np.array([np.nan, 0.5]), np.ones(2))
 
 
 def test_cross_entropy_hand_worked():

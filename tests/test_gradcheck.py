@@ -43,3 +43,12 @@ def test_check_layer_catches_a_wrong_gradient():
     x = np.random.default_rng(0).normal(size=(4, 3))
     errors = check_layer(BrokenLinear(3, 2, rng=0), x)
     assert errors["W"] > 0.1 and errors["x"] < 1e-8 and errors["b"] < 1e-8
+
+
+@pytest.mark.parametrize("h", [0, -1e-5, float("nan"), float("inf")])
+def test_the_step_must_be_a_finite_positive_number(h):
+    with pytest.raises(ValueError, match=rf"^numerical_gradient: h must be a finite number > 0; "
+                                         rf"got {h}$"):
+        numerical_gradient(lambda v: float(v.sum()), np.ones(2), h=h)
+    with pytest.raises(ValueError, match=r"^check_layer: h must be a finite number > 0"):
+        check_layer(nn.Linear(2, 2, rng=0), np.ones((1, 2)), h=h)

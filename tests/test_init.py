@@ -47,7 +47,15 @@ def test_zeros_and_normal_std_and_callable():
 
 
 def test_bad_init_errors():
-    with pytest.raises(ValueError, match="unknown init 'xavier'; choose one of: zeros, normal"):
+    with pytest.raises(ValueError, match="^initialize: unknown init 'xavier'; choose one of: "
+                                         "zeros, normal"):
         initialize("xavier", (2, 2))
-    with pytest.raises(ValueError, match=r"returned shape \(3,\); expected \(2, 2\)"):
+    with pytest.raises(ValueError, match=r"^initialize: init '<lambda>' returned shape \(3,\); "
+                                         r"expected \(2, 2\)"):
         initialize(lambda shape, rng: np.zeros(3), (2, 2))
+    with pytest.raises(ValueError, match=r"^Linear\(4, 3\): unknown init 'xavir'; choose one of"):
+        initialize("xavir", (4, 3), where="Linear(4, 3)")
+    for std in (-0.1, float("nan")):
+        with pytest.raises(ValueError, match=rf"^Linear\(4, 3\): std must be a finite number "
+                                             rf">= 0; got {std}$"):
+            initialize("normal", (4, 3), std=std, where="Linear(4, 3)")

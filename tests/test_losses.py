@@ -66,15 +66,45 @@ def test_loss_gradcheck(name):
     assert array_rel_error(num, dpred) < 1e-7
 
 
+# loss name -> its checked function in numpynn.functional (the kernel is the same name with "_")
+FUNCTIONS = {"cross_entropy": "softmax_cross_entropy", "bce": "binary_cross_entropy",
+             "bce_with_logits": "bce_with_logits", "mse": "mse", "l1": "l1", "hinge": "hinge"}
+
+
 @pytest.mark.parametrize("name", list(LOSSES))
 def test_loss_keeps_float32_and_delegates_to_the_kernel(name):
     pred, target = CASES[name][0](np.random.default_rng(2))
     loss_fn = LOSSES[name]()
     loss, dpred = loss_fn(pred.astype(np.float32), target)
     assert isinstance(loss, float) and dpred.dtype == np.float32 and dpred.shape == pred.shape
-    kernel_loss, kernel_grad = type(loss_fn).kernel(pred, target)
-    np.testing.assert_array_equal(loss_fn(pred, target)[1], kernel_grad)
-    assert loss_fn(pred, target)[0] == kernel_loss
+    results = [loss_fn(pred, target), loss_fn._compute(pred, target),
+               getattr(F, "_" + FUNCTIONS[name])(pred, target),
+               getattr(F, FUNCTIONS[name])(pred, target)]
+    for other_loss, other_grad in results[1:]:
+        assert other_loss == results[0][0]
+        np.testing.assert_array_equal(other_grad, results[0][1])
+
+
+@pytest.mark.parametrize("name", list(LOSSES))
+def test_loss_objects_validate_once_and_call_the_trusted_kernel(name, monkeypatch):
+    pred, target = CASES[name][0](np.random.default_rng(6))
+    expected = LOSSES[name]()(pred, target)
+
+    def checked_again(*args, **kwargs):
+        raise AssertionError("the loss object called a checked function after checking")
+
+    for helper in ("check_array", "check_labels", "check_same_shape", "check_unit_interval",
+                   "check_positive"):
+        monkeypatch.setattr(F, helper, checked_again)
+    assert LOSSES[name]()(pred, target)[0] == expected[0]
+
+
+def test_hinge_compute_uses_its_margin():
+    pred, target = classes(np.random.default_rng(7))
+    loss, dpred = Hinge(margin=0.5)._compute(pred, target)
+    ref_loss, ref_grad = F._hinge(pred, target, 0.5)
+    assert loss == ref_loss and loss != Hinge()._compute(pred, target)[0]
+    np.testing.assert_array_equal(dpred, ref_grad)
 
 
 @pytest.mark.parametrize("name", list(LOSSES))
@@ -101,6 +131,8 @@ def test_hinge_margin_matches_torch_and_repr():
     assert repr(SoftmaxCrossEntropy()) == "SoftmaxCrossEntropy()"
     with pytest.raises(ValueError, match=r"Hinge: Invalid margin: -1"):
         Hinge(margin=-1)
+    with pytest.raises(ValueError, match=r"Hinge: Invalid margin: nan"):
+        Hinge(margin=float("nan"))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -119,7 +151,7 @@ def test_labels_out_of_range():
 def test_float_labels_are_a_type_error_with_help_for_whole_numbers():
     scores = np.zeros((3, 4))
     with pytest.raises(TypeError, match=r"labels must be integer class indices; got dtype float64"
-                                        r"\nhelp: .*y\.astype\(np\.int64\)"):
+                                        r"\nhelp: .*labels\.astype\(np\.int64\)"):
         SoftmaxCrossEntropy()(scores, np.array([0.0, 1.0, 2.0]))
     with pytest.raises(TypeError, match=r"got dtype float64$"):
         SoftmaxCrossEntropy()(scores, np.array([0.5, 1.0, 2.0]))

@@ -85,11 +85,13 @@ def test_heads_are_losses_and_auto_loss():
 
 
 @pytest.mark.parametrize("kwargs, error, match", [
-    (dict(hidden=(0,)), ValueError, "hidden widths must be integers >= 1"),
+    (dict(hidden=(4, 0)), ValueError, r"^mlp: hidden\[1\] must be an integer >= 1; got 0$"),
+    (dict(hidden=(4.0,)), TypeError, r"^mlp: hidden\[0\] must be an integer >= 1; got 4\.0\n"),
     (dict(hidden="64"), TypeError, "sequence of layer widths"),
-    (dict(activation="rleu"), ValueError, "unknown activation 'rleu'; choose one of: relu"),
-    (dict(output="softmax"), ValueError, "unknown output activation 'softmax'"),
-    (dict(dropout=1.0), ValueError, "dropout must be a probability"),
+    (dict(activation="rleu"), ValueError, "^mlp: unknown activation 'rleu'; choose one of: relu"),
+    (dict(output="softmax"), ValueError, "^mlp: unknown output activation 'softmax'"),
+    (dict(dropout=1.0), ValueError, r"^mlp: dropout must be in \[0, 1\); got 1\.0$"),
+    (dict(dropout=float("nan")), ValueError, r"^mlp: dropout must be in \[0, 1\); got nan$"),
 ])
 def test_mlp_rejects_bad_arguments(kwargs, error, match):
     args = dict(hidden=(4,), activation="relu", output=None, dropout=0.0) | kwargs

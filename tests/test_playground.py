@@ -124,12 +124,15 @@ def test_descent_bad_input():
         descent(COURSE_F, [1.0, 2.0, 3.0])
     with pytest.raises(ValueError, match=r"f returned shape \(2,\); expected a scalar"):
         descent(lambda p: p * 2, [1.0, 2.0])
-    with pytest.raises(ValueError, match="unknown optimizer 'adamm'; choose one of: gd, sgd"):
+    with pytest.raises(ValueError, match="^descent: unknown optimizer 'adamm'; choose one of: gd, "
+                                         "sgd"):
         descent(COURSE_F, [1.0, 2.0], optimizer="adamm")
     with pytest.raises(ValueError, match="Invalid lr"):
         descent(COURSE_F, [1.0, 2.0], lr=-0.1)
-    with pytest.raises(ValueError, match="steps must be an integer >= 0"):
+    with pytest.raises(TypeError, match=r"^descent: steps must be an integer >= 0; got 2\.5$"):
         descent(COURSE_F, [1.0, 2.0], steps=2.5)
+    with pytest.raises(ValueError, match=r"^descent: steps must be an integer >= 0; got -1$"):
+        descent(COURSE_F, [1.0, 2.0], steps=-1)
     with pytest.raises(ValueError, match="unsupported name 'z'"):
         descent("x + z", [1.0, 2.0])
 

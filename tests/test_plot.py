@@ -261,8 +261,12 @@ def test_confusion_counts_rejects_bad_labels():
         plot.confusion_counts([0, 1, 1, 0, 1], [0, 1, 1, 0], 2)
     with pytest.raises(ValueError, match=r"y_pred must lie in \[0, 2\)"):
         plot.confusion_counts([0, 1], [0, 2], 2)
-    with pytest.raises(ValueError, match="n_classes must be a positive integer"):
+    with pytest.raises(ValueError, match=r"^confusion_counts: n_classes must be an integer >= 1; "
+                                         r"got 0$"):
         plot.confusion_counts([0], [0], 0)
+    with pytest.raises(TypeError, match=r"^confusion_counts: n_classes must be an integer >= 1; "
+                                        r"got 2\.0\nhelp: pass an int, n_classes=2$"):
+        plot.confusion_counts([0], [0], 2.0)
     with pytest.raises(ValueError, match="y_true has 3 entries but y_pred has 2"):
         plot.confusion_matrix([0, 1, 1], [0, 1])
 
@@ -353,6 +357,8 @@ def test_image_grid_rejects_bad_input():
         plot.image_grid(rng.random((4, 60)), image_shape=(8, 8))
     with pytest.raises(ValueError, match=r"y_true must lie in \[0, 2\)"):
         plot.image_grid(rng.random((2, 64)), [0, 2], [0, 1], class_names=["a", "b"])
+    with pytest.raises(ValueError, match=r"^image_grid: n must be an integer >= 1; got 0$"):
+        plot.image_grid(rng.random((2, 64)), n=0)
 
 
 def test_weight_grid_tiles_each_filter_min_max_scaled():
@@ -383,6 +389,8 @@ def test_weight_grid_rejects_mismatched_shape():
         plot.weight_grid(rng.normal(size=(60, 5)), (8, 8))
     with pytest.raises(ValueError, match="W looks transposed; pass W.T"):
         plot.weight_grid(rng.normal(size=(5, 64)), (8, 8))
+    with pytest.raises(TypeError, match=r"^weight_grid: n must be an integer >= 1; got True$"):
+        plot.weight_grid(rng.normal(size=(64, 5)), (8, 8), n=True)
 
 
 # ----------------------------------------------------------------------------- activations
@@ -410,7 +418,8 @@ def test_activation_functions_default_table_derivatives_match_finite_differences
 def test_activation_functions_by_name_and_errors(monkeypatch):
     fig = plot.activation_functions(["relu", "tanh"])
     assert [ax.get_title() for ax in fig.axes] == ["relu(x)", "relu′(x)", "tanh(x)", "tanh′(x)"]
-    with pytest.raises(ValueError, match="unknown activation 'rleu'; choose one of: relu"):
+    with pytest.raises(ValueError, match="^activation_functions: unknown activation 'rleu'; "
+                                         "choose one of: relu"):
         plot.activation_functions(["rleu"])
     monkeypatch.setitem(sys.modules, "numpynn.functional", None)  # as if it were missing
     with pytest.raises(ValueError, match="ACTIVATIONS is not available"):

@@ -3,9 +3,19 @@
 Kernels in ``functional`` trust their arrays; constructors and entry points call these once.
 Every message names the argument, what was expected, what came, and (where useful) the fix.
 """
+import math
 import numbers
 
 import numpy as np
+
+
+def _prefix(where):
+    return f"{where}: " if where else ""
+
+
+def _shown(value):
+    """``value!r``, with NumPy scalars shown as the Python number they hold (3, not np.int64(3))."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
 
 
 def check_array(x, name, ndim=None, dtype_kind="f", finite=True, where=""):
@@ -25,7 +35,7 @@ def check_array(x, name, ndim=None, dtype_kind="f", finite=True, where=""):
     where : str
         Prefix naming the caller, e.g. ``"Linear(4, 3).forward"``.
     """
-    prefix = f"{where}: " if where else ""
+    prefix = _prefix(where)
     if isinstance(x, (list, tuple)) or np.isscalar(x):
         x = np.asarray(x)
     if not isinstance(x, np.ndarray):
@@ -61,11 +71,11 @@ def all_finite(x):
 
 def check_labels(y, n_classes, name="labels", n_samples=None, where=""):
     """Return integer class labels ``y`` of shape (N,) with values in ``[0, n_classes)``."""
-    prefix = f"{where}: " if where else ""
+    prefix = _prefix(where)
     y = np.asarray(y)
     if y.dtype.kind not in "iu":
         if y.dtype.kind == "f" and y.size and np.all(np.mod(y, 1) == 0):
-            hint = "\nhelp: the values are whole numbers; pass y.astype(np.int64)"
+            hint = f"\nhelp: the values are whole numbers; pass {name}.astype(np.int64)"
         else:
             hint = ""
         raise TypeError(f"{prefix}{name} must be integer class indices; got dtype {y.dtype}{hint}")
@@ -80,10 +90,21 @@ def check_labels(y, n_classes, name="labels", n_samples=None, where=""):
     return y
 
 
+def check_unit_interval(x, name, where="", hint=""):
+    """Return the array ``x`` if every entry lies in [0, 1] (probabilities, binary targets).
+
+    ``hint`` is appended to the message, e.g. a ``help:`` line naming the alternative.
+    """
+    if x.size and (x.min() < 0 or x.max() > 1):
+        raise ValueError(f"{_prefix(where)}{name} must lie in [0, 1]; got values from {x.min()} "
+                         f"to {x.max()}{hint}")
+    return x
+
+
 def check_same_shape(a, b, name_a, name_b, where=""):
     """Raise unless ``a`` and ``b`` have identical shapes (no silent broadcasting)."""
     if a.shape != b.shape:
-        prefix = f"{where}: " if where else ""
+        prefix = _prefix(where)
         hint = ""
         if a.ndim == b.ndim + 1 and a.shape[-1] == 1 and a.shape[:-1] == b.shape:
             hint = f"\nhelp: reshape {name_b} with {name_b}.reshape(-1, 1)"
@@ -93,23 +114,115 @@ def check_same_shape(a, b, name_a, name_b, where=""):
                          f"(the shape of {name_a}){hint}")
 
 
+def check_int(value, name, minimum=None, maximum=None, where=""):
+    """Return ``value`` as an ``int`` after checking it is an integer in [minimum, maximum].
+
+    Python and NumPy integers pass. A bool is a TypeError (in Python ``True`` is the integer 1,
+    so it would pass silently), and so is any float, even an integral one like 3.0 (with a hint
+    to convert it); a value out of bounds is a ValueError.
+
+    Parameters
+    ----------
+    value : object
+    name : str
+        The argument's name, used in messages.
+    minimum, maximum : int, optional
+        Inclusive bounds; None leaves that side open.
+    where : str
+        Prefix naming the caller, e.g. ``"Linear(0, 3)"``.
+
+    >>> check_int(np.int64(3), "n", minimum=1)
+    3
+    >>> check_int(0, "n_in", minimum=1, where="Linear(0, 3)")
+    Traceback (most recent call last):
+    ...
+    ValueError: Linear(0, 3): n_in must be an integer >= 1; got 0
+    """
+    if minimum is not None and maximum is not None:
+        expected = f"an integer in [{minimum}, {maximum}]"
+    elif minimum is not None or maximum is not None:
+        expected = f"an integer >= {minimum}" if minimum is not None else f"an integer <= {maximum}"
+    else:
+        expected = "an integer"
+    message = f"{_prefix(where)}{name} must be {expected}; got {_shown(value)}"
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        whole = (isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+                 and math.isfinite(value) and value == int(value))
+        raise TypeError(message + (f"\nhelp: pass an int, {name}={int(value)}" if whole else ""))
+    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+        raise ValueError(message)
+    return int(value)
+
+
+def check_range(value, name, low=None, high=None, *, low_open=False, high_open=False, where=""):
+    """Return ``value`` as a ``float`` after checking it is a real number, not NaN, in range.
+
+    The range is [low, high], with ``low_open``/``high_open`` excluding an end; None leaves a
+    side unbounded. NaN is always rejected (every comparison with NaN is False, so a plain
+    ``value < low`` test lets it through); inf is rejected whenever a bound is given. A bool or
+    a non-number is a TypeError, a number out of range a ValueError.
+
+    Parameters
+    ----------
+    value : object
+    name : str
+        The argument's name, used in messages.
+    low, high : float, optional
+    low_open, high_open : bool, default False
+        Exclude that end: ``low_open=True`` means ``value > low``.
+    where : str
+        Prefix naming the caller, e.g. ``"Dropout"``.
+
+    >>> check_range(0.25, "p", 0, 1, high_open=True, where="Dropout")
+    0.25
+    >>> check_range(1.5, "p", 0, 1, high_open=True, where="Dropout")
+    Traceback (most recent call last):
+    ...
+    ValueError: Dropout: p must be in [0, 1); got 1.5
+    """
+    if low is not None and high is not None:
+        expected = f"in {'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
+    elif low is not None:
+        expected = f"a finite number {'>' if low_open else '>='} {low}"
+    elif high is not None:
+        expected = f"a finite number {'<' if high_open else '<='} {high}"
+    else:
+        expected = "a real number, not NaN"
+    message = f"{_prefix(where)}{name} must be {expected}; got {_shown(value)}"
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(message)
+    value = float(value)
+    bounded = low is not None or high is not None
+    if (math.isnan(value) or (bounded and math.isinf(value))
+            or (low is not None and (value <= low if low_open else value < low))
+            or (high is not None and (value >= high if high_open else value > high))):
+        raise ValueError(message)
+    return value
+
+
 def check_positive(value, name, allow_zero=False, where=""):
-    """Return ``value`` if it is a real number > 0 (or >= 0 with ``allow_zero``)."""
-    prefix = f"{where}: " if where else ""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
-        raise TypeError(f"{prefix}{name} must be a finite number; got {value!r}")
-    if value < 0 or (value == 0 and not allow_zero):
-        bound = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{prefix}Invalid {name}: {value} (expected {bound})")
+    """Return ``value`` if it is a finite real number > 0 (>= 0 with ``allow_zero``).
+
+    :func:`check_range` in PyTorch's words, ``Invalid lr: -0.1 (expected > 0)``: a bool or a
+    non-number is a TypeError; NaN, inf or a number out of range a ValueError.
+    """
+    bound = ">= 0" if allow_zero else "> 0"
+    try:
+        check_range(value, name, low=0, low_open=not allow_zero, where=where)
+    except ValueError:
+        finite = "" if math.isfinite(value) else "a finite number "
+        raise ValueError(f"{_prefix(where)}Invalid {name}: {value} (expected {finite}{bound})") \
+            from None
     return value
 
 
 def check_probability(value, name, where=""):
-    """Return ``value`` if it is a number in [0, 1)."""
-    prefix = f"{where}: " if where else ""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
-        raise ValueError(f"{prefix}{name} must be a probability in [0, 1); got {value!r}")
-    return value
+    """Return ``value`` as a float if it is a probability in [0, 1) (:func:`check_range`)."""
+    try:
+        return check_range(value, name, 0, 1, high_open=True, where=where)
+    except (TypeError, ValueError):
+        raise ValueError(f"{_prefix(where)}{name} must be a probability in [0, 1); got "
+                         f"{_shown(value)}") from None
 
 
 def as_generator(rng):
@@ -121,9 +234,16 @@ def as_generator(rng):
     raise TypeError(f"rng must be an int seed, a numpy.random.Generator or None; got {rng!r}")
 
 
-def choose(name, table, kind):
-    """Look ``name`` up in a registry ``table``; unknown names list the choices."""
+def choose(name, table, kind, where=""):
+    """Look ``name`` up in a registry ``table``; unknown names list the choices.
+
+    >>> choose("xavir", {"zeros": 0, "xavier_uniform": 1}, "init", where="Linear(4, 3)")
+    Traceback (most recent call last):
+    ...
+    ValueError: Linear(4, 3): unknown init 'xavir'; choose one of: zeros, xavier_uniform
+    """
     try:
         return table[name]
     except (KeyError, TypeError):
-        raise ValueError(f"unknown {kind} {name!r}; choose one of: {', '.join(table)}") from None
+        raise ValueError(f"{_prefix(where)}unknown {kind} {name!r}; choose one of: "
+                         f"{', '.join(table)}") from None

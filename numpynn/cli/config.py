@@ -11,12 +11,10 @@ True
 import dataclasses
 import functools
 import json
-import math
-import numbers
 from dataclasses import dataclass, fields
 
 from numpynn import data
-from numpynn._helpers.validation import choose
+from numpynn._helpers.validation import check_int, check_range, choose
 from numpynn.init import INITIALIZERS
 from numpynn.models import ACTIVATION_CHOICES, HEADS
 from numpynn.optim import OPTIMIZERS
@@ -106,23 +104,20 @@ class RunConfig:
 
     def __post_init__(self):
         self.hidden = _as_hidden(self.hidden)
-        for f in fields(self):
-            setattr(self, f.name, _coerce(f.name, getattr(self, f.name), _TYPES[f.name]))
         self.validate()
 
     # -- validation ------------------------------------------------------------------------
     def validate(self):
-        """Raise ValueError naming the first bad field, what it should be and what came."""
+        """Check (and widen: an int for a float field) every field; raise naming the first bad
+        one, what it should be and what came."""
+        for name in FIELD_NAMES:
+            setattr(self, name, _check_field(name, getattr(self, name)))
         for name, table in CHOICES.items():
-            choose(getattr(self, name), table(), name)
+            choose(getattr(self, name), table(), name, where=_WHERE)
         if any(width < 1 for width in self.hidden):
             raise ValueError(f"Invalid hidden: {_format_hidden(self.hidden)} (every layer width "
                              "must be >= 1)\nhelp: --hidden 256,128,64; an empty list "
                              "(--hidden none) gives a linear model")
-        for name, (low, high, bounds) in _RANGES.items():
-            value = getattr(self, name)
-            if value is not None and not (low(value) and high(value)):
-                raise ValueError(f"Invalid {name}: {value} (expected {bounds})")
         if self.early_stopping is not None and self.val_fraction == 0:
             raise ValueError("early_stopping watches val_loss, but val_fraction is 0\n"
                              "help: hold out validation data, e.g. --val-fraction 0.1")
@@ -172,14 +167,28 @@ class RunConfig:
 
 FIELD_NAMES = tuple(f.name for f in fields(RunConfig))
 
-# field -> the Python types it accepts (after ints are widened to float for float fields)
-_TYPES = {
-    "dataset": str, "n_train": (int, type(None)), "val_fraction": float, "standardize": str,
-    "hidden": tuple, "activation": str, "loss": str, "init": str, "dropout": float,
-    "batchnorm": bool, "optimizer": str, "lr": float, "momentum": float,
-    "weight_decay": (float, type(None)), "reg": float, "lr_decay": float, "epochs": int,
-    "batch_size": int, "early_stopping": (int, type(None)), "seed": int,
+_WHERE = "RunConfig"
+
+# field -> the type of a non-numeric field (str, bool, tuple)
+_TYPES = {"dataset": str, "standardize": str, "hidden": tuple, "activation": str, "loss": str,
+          "init": str, "batchnorm": bool, "optimizer": str}
+
+# numeric field -> (check_int or check_range, its bounds); None is allowed where listed in _OPTIONAL
+_NUMBERS = {
+    "n_train": (check_int, {"minimum": 2}),
+    "val_fraction": (check_range, {"low": 0, "high": 1, "high_open": True}),
+    "dropout": (check_range, {"low": 0, "high": 1, "high_open": True}),
+    "lr": (check_range, {"low": 0, "low_open": True}),
+    "momentum": (check_range, {"low": 0, "high": 1, "high_open": True}),
+    "weight_decay": (check_range, {"low": 0}),
+    "reg": (check_range, {"low": 0}),
+    "lr_decay": (check_range, {"low": 0, "high": 1, "low_open": True}),  # 1: no decay
+    "epochs": (check_int, {"minimum": 1}),
+    "batch_size": (check_int, {"minimum": 1}),
+    "early_stopping": (check_int, {"minimum": 1}),  # a patience in epochs
+    "seed": (check_int, {"minimum": 0}),
 }
+_OPTIONAL = {"n_train", "weight_decay", "early_stopping"}
 
 # field -> its registry (looked up lazily, so a registry's new member is a valid choice at
 # once); the keys are the valid names, listed in errors and in `numpynn train --help`
@@ -193,63 +202,27 @@ CHOICES = {
 }
 
 
-def _closed(lo):
-    return lambda v: v >= lo
-
-
-def _open(lo):
-    return lambda v: v > lo
-
-
-def _below(hi):
-    return lambda v: v < hi
-
-
-_ANY = lambda v: True  # noqa: E731
-
-# field -> (lower test, upper test, the range in words)
-_RANGES = {
-    "n_train": (_closed(2), _ANY, "an integer >= 2"),
-    "val_fraction": (_closed(0), _below(1), "0 <= val_fraction < 1"),
-    "dropout": (_closed(0), _below(1), "0 <= dropout < 1"),
-    "lr": (_open(0), _ANY, "> 0"),
-    "momentum": (_closed(0), _below(1), "0 <= momentum < 1"),
-    "weight_decay": (_closed(0), _ANY, ">= 0"),
-    "reg": (_closed(0), _ANY, ">= 0"),
-    "lr_decay": (_open(0), lambda v: v <= 1, "0 < lr_decay <= 1; 1 means no decay"),
-    "epochs": (_closed(1), _ANY, "an integer >= 1"),
-    "batch_size": (_closed(1), _ANY, "an integer >= 1"),
-    "early_stopping": (_closed(1), _ANY, "a patience >= 1 epochs"),
-    "seed": (_closed(0), _ANY, "an integer >= 0"),
-}
-
-
-def _coerce(name, value, types):
-    """Widen ints to float for float fields; reject other type mismatches and NaN/inf."""
-    types = types if isinstance(types, tuple) else (types,)
-    if float in types and isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        value = float(value)
-    # a bool is an int in Python: never let True pass as 1
-    if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
-        wanted = " or ".join("none" if t is type(None) else t.__name__ for t in types)
-        raise TypeError(f"Invalid {name}: {value!r} (expected {wanted}; got "
-                        f"{type(value).__name__})")
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError(f"Invalid {name}: {value} (expected a finite number)")
+def _check_field(name, value):
+    """A field's value, checked: numbers by check_int/check_range (a float field takes an int
+    and stores a float; NaN and inf never pass), the others by type (True never passes as 1)."""
+    if name in _NUMBERS:
+        if value is None and name in _OPTIONAL:
+            return None
+        check, bounds = _NUMBERS[name]
+        return check(value, name, **bounds, where=_WHERE)
+    if not isinstance(value, _TYPES[name]):
+        raise TypeError(f"{_WHERE}: {name} must be a {_TYPES[name].__name__}; got {value!r}")
     return value
 
 
 def _as_hidden(hidden):
-    """Layer widths from a tuple/list of ints or a string ``"256,128,64"`` (``""``/``"none"``: ())."""
+    """Layer widths from a tuple/list of ints, one int or a string ``"256,128,64"``
+    (``""``/``"none"``: ())."""
     if isinstance(hidden, str):
         return parse_hidden(hidden)
-    if isinstance(hidden, numbers.Integral) and not isinstance(hidden, bool):
-        hidden = (hidden,)
-    if not isinstance(hidden, (list, tuple)) or not all(
-            isinstance(h, numbers.Integral) and not isinstance(h, bool) for h in hidden):
-        raise TypeError(f"Invalid hidden: {hidden!r} (expected a list of layer widths such as "
-                        "[256, 128, 64])")
-    return tuple(int(h) for h in hidden)
+    if isinstance(hidden, (list, tuple)):
+        return tuple(check_int(h, f"hidden[{i}]", where=_WHERE) for i, h in enumerate(hidden))
+    return (check_int(hidden, "hidden", where=_WHERE),)
 
 
 def parse_hidden(text):

@@ -68,7 +68,7 @@ EXPLAIN_LOSSES = {
 
 def _loss_rule(loss_fn):
     if isinstance(loss_fn, str):
-        return choose(loss_fn, EXPLAIN_LOSSES, "loss")
+        return choose(loss_fn, EXPLAIN_LOSSES, "loss", where="explain")
     if callable(loss_fn):
         return LossRule(loss_fn, "L", f"L = {loss_fn!r}(a, t)")
     raise TypeError(f"explain: loss_fn must be a name ({', '.join(EXPLAIN_LOSSES)}) or a "

@@ -24,13 +24,12 @@ The error reported is measured honestly: the returned model is evaluated on the 
 >>> result.max_abs_error < 0.01
 True
 """
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
 from numpynn import functional as F
-from numpynn._helpers.validation import as_generator, check_array, choose
+from numpynn._helpers.validation import as_generator, check_array, check_int, check_range, choose
 from numpynn.layers import ACTIVATION_LAYERS, Linear
 from numpynn.sequential import Sequential
 
@@ -98,6 +97,8 @@ def fit_points(x, y, hidden=4, activation="relu", restarts=DEFAULT_RESTARTS, see
     needs more kinks cannot be fitted exactly; the result then reports the error it reached.
     """
     x, y, act, hidden, restarts = _check_inputs(x, y, hidden, activation, restarts)
+    max_iter = check_int(max_iter, "max_iter", minimum=0, where="fit_points")
+    tol = check_range(tol, "tol", 0, where="fit_points")
     rng = as_generator(seed)
     center, half_range = (x.max() + x.min()) / 2, (x.max() - x.min()) / 2
     y_mean = y.mean()
@@ -126,11 +127,10 @@ def _check_inputs(x, y, hidden, activation, restarts):
                          "per x")
     if x.size < 2 or x.min() == x.max():
         raise ValueError(f"fit_points: x needs at least two distinct values; got {x.tolist()}")
-    for name, value in (("hidden", hidden), ("restarts", restarts)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-            raise ValueError(f"fit_points: {name} must be a positive integer; got {value!r}")
-    act = choose(activation, F.ACTIVATIONS, "activation")
-    return x, y, act, int(hidden), int(restarts)
+    hidden = check_int(hidden, "hidden", minimum=1, where="fit_points")
+    restarts = check_int(restarts, "restarts", minimum=1, where="fit_points")
+    act = choose(activation, F.ACTIVATIONS, "activation", where="fit_points")
+    return x, y, act, hidden, restarts
 
 
 # ---------------------------------------------------------------- the network as a vector

@@ -77,7 +77,7 @@ _READERS = {".toml": lambda text: tomllib.loads(text), ".json": json.loads}
 def load_network(path):
     """Read a network file (``.toml`` or ``.json``); see :func:`network_from_dict` for the keys."""
     path = Path(path)
-    reader = choose(path.suffix.lower(), _READERS, "network file type")
+    reader = choose(path.suffix.lower(), _READERS, "network file type", where="load_network")
     try:
         data = reader(path.read_text(encoding="utf-8"))
     except ValueError as err:  # tomllib.TOMLDecodeError and json.JSONDecodeError
@@ -110,9 +110,7 @@ def network_from_dict(data, where="network"):
     x = _vector(data["x"], f"{where}: x", sizes[0], "the rows of layers[0].W")
     y = _vector(data["y"], f"{where}: y", sizes[-1], f"the columns of layers[{len(weights) - 1}].W")
     loss = data.get("loss", "half_sse")
-    if loss not in EXPLAIN_LOSSES:
-        raise ValueError(f"{where}: loss: unknown loss {loss!r}; choose one of: "
-                         f"{', '.join(EXPLAIN_LOSSES)}")
+    choose(loss, EXPLAIN_LOSSES, "loss", where=f"{where}: loss")
     lr = data.get("lr", 0.1)
     check_positive(lr, "lr", allow_zero=True, where=where)
     return NetworkSpec(weights, biases, acts, x, y, loss, float(lr),
@@ -138,9 +136,7 @@ def _layer(table, where, i, n_prev):
                          f"layers[{i - 1}])\nhelp: W has one row per input and one column per unit")
     b = _vector(table["b"], f"{where}.b", W.shape[1], f"one per column of layers[{i}].W")
     name = table.get("activation", IDENTITY)
-    if name != IDENTITY and name not in ACTIVATION_LAYERS:
-        raise ValueError(f"{where}.activation: unknown activation {name!r}; choose one of: "
-                         f"{', '.join([IDENTITY, *ACTIVATION_LAYERS])}")
+    choose(name, {IDENTITY: None, **ACTIVATION_LAYERS}, "activation", where=f"{where}.activation")
     return W, b, name
 
 
@@ -171,4 +167,4 @@ def examples():
 
 def example_path(name):
     """Path of the bundled example ``name`` (see :func:`examples`)."""
-    return choose(name, examples(), "example")
+    return choose(name, examples(), "example", where="example_path")

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from numpynn._helpers.validation import check_array, check_positive, choose
+from numpynn._helpers.validation import check_array, check_int, check_positive, choose
 from numpynn.autograd import Tensor, no_grad
 
 PLAIN = "gd"  # the optimizer name meaning plain p ← p − η_t ∇f (no optimizer object)
@@ -244,8 +244,7 @@ def descent(f, start, lr=0.1, steps=100, decay=1.0, optimizer=None):
     point = _check_start(start, f)
     check_positive(lr, "lr", where="descent")
     check_positive(decay, "decay", where="descent")
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
-        raise ValueError(f"descent: steps must be an integer >= 0; got {steps!r}")
+    steps = check_int(steps, "steps", minimum=0, where="descent")
     opt = _make_optimizer(optimizer, {"p": point}, lr)
     lrs = lr * decay ** np.arange(steps, dtype=np.float64)  # (steps,) η_t = η₀·dᵗ
     path, values, grads = [point.copy()], [], []
@@ -295,7 +294,8 @@ def _make_optimizer(optimizer, params, lr):
     if isinstance(optimizer, str):
         from numpynn.optim import OPTIMIZERS
 
-        return choose(optimizer, {PLAIN: None, **OPTIMIZERS}, "optimizer")(params, lr=lr)
+        return choose(optimizer, {PLAIN: None, **OPTIMIZERS}, "optimizer", where="descent")(
+            params, lr=lr)
     if callable(optimizer):
         opt = optimizer(params)
         if not (hasattr(opt, "step") and hasattr(opt, "lr")):

@@ -25,14 +25,13 @@ Preprocessing functions are pure and fit on the training set only.
 ((899, 64), 'float32', 'int64', [0, 1])
 """
 import functools
-import numbers
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 
-from numpynn._helpers.validation import (as_generator, check_array, check_labels, check_positive,
-                          check_probability, choose)
+from numpynn._helpers.validation import (as_generator, check_array, check_int, check_labels,
+                                         check_positive, check_range, choose)
 from numpynn.data.fetch import (CHECKSUMS, MIRRORS, ChecksumError, DatasetNotFoundError,
                              DownloadError, cache_dir, locate)
 from numpynn.data.formats import (CIFAR_BATCHES, IDX_FILES, DataError, parse_cifar_batch,
@@ -77,7 +76,8 @@ def load_digits(binary=False, data_dir=None, test_fraction=0.5, seed=0):
     except ImportError:
         raise ImportError("load_digits needs scikit-learn\n"
                           "help: pip install 'numpynn[all]'") from None
-    _check_fraction(test_fraction, "test_fraction", "load_digits")
+    check_range(test_fraction, "test_fraction", 0, 1, low_open=True, high_open=True,
+                where="load_digits")
     X, y = sklearn_digits(return_X_y=True)  # (1797, 64) float64 in 0..16, (1797,)
     X = (X / DIGITS_MAX).astype(np.float32)
     y = (y <= 4).astype(np.int64) if binary else y.astype(np.int64)
@@ -219,7 +219,7 @@ def load(name, data_dir=None, **kwargs):
     >>> load("digits")[0].shape
     (899, 64)
     """
-    return choose(name, DATASETS, "dataset").load(data_dir=data_dir, **kwargs)
+    return choose(name, DATASETS, "dataset", where="load").load(data_dir=data_dir, **kwargs)
 
 
 # ----------------------------------------------------------------------------------- splits
@@ -251,12 +251,11 @@ def train_val_split(X, y, n_val=None, val_fraction=None, rng=0):
                          f"n_val={n_val!r}, val_fraction={val_fraction!r}\n"
                          "help: train_val_split(X, y, n_val=1000) or val_fraction=0.5")
     if val_fraction is not None:
-        _check_fraction(val_fraction, "val_fraction", "train_val_split")
+        check_range(val_fraction, "val_fraction", 0, 1, low_open=True, high_open=True,
+                    where="train_val_split")
         n_val = round(val_fraction * n)
-    if not _is_int(n_val) or not 1 <= n_val <= n - 1:
-        raise ValueError(f"train_val_split: n_val must be an integer in [1, {n - 1}] for "
-                         f"{n} samples; got {n_val!r}")
-    train, val = _split_indices(n, int(n_val), as_generator(rng))
+    n_val = check_int(n_val, "n_val", minimum=1, maximum=n - 1, where="train_val_split")
+    train, val = _split_indices(n, n_val, as_generator(rng))
     return X[train], y[train], X[val], y[val]
 
 
@@ -334,8 +333,7 @@ def one_hot(y, n_classes):
     -------
     ndarray of float32, shape (N, n_classes)
     """
-    if not _is_int(n_classes) or n_classes < 1:
-        raise ValueError(f"one_hot: n_classes must be a positive integer; got {n_classes!r}")
+    check_int(n_classes, "n_classes", minimum=1, where="one_hot")
     y = check_labels(y, n_classes, name="y", where="one_hot")
     out = np.zeros((len(y), n_classes), dtype=np.float32)  # (N, C)
     out[np.arange(len(y)), y] = 1.0
@@ -388,10 +386,9 @@ def batches(X, y, batch_size, shuffle=True, rng=None):
     [4, 4, 2]
     """
     X, y = _check_pair(X, y, "batches")
-    if not _is_int(batch_size) or batch_size < 1:
-        raise ValueError(f"batches: Invalid batch_size: {batch_size!r} (expected an int >= 1)")
+    batch_size = check_int(batch_size, "batch_size", minimum=1, where="batches")
     order = as_generator(rng).permutation(len(X)) if shuffle else None  # drawn now, not lazily
-    return _iterate(X, y, int(batch_size), order)
+    return _iterate(X, y, batch_size, order)
 
 
 def _iterate(X, y, batch_size, order):
@@ -414,13 +411,3 @@ def _check_pair(X, y, where):
                          "(one entry per row of X)")
     return X, y
 
-
-def _is_int(value):
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def _check_fraction(value, name, where):
-    """Raise unless ``value`` is a number strictly between 0 and 1."""
-    check_probability(value, name, where=where)
-    if value == 0:
-        raise ValueError(f"{where}: {name} must lie in (0, 1); got {value!r}")

@@ -1,21 +1,32 @@
-"""Argument converters and checks shared by optimizers and schedules."""
-import numbers
+"""Argument converters and checks shared by optimizers and schedules.
 
+A converter takes one value and returns it converted; its error says what it expected, and
+:func:`converted` prefixes it with the caller and the hyper-parameter's name
+(``StepLR: step_size: expected an integer; got 1.5``).
+"""
 import numpy as np
 
-from numpynn._helpers.validation import check_array, check_positive
+from numpynn._helpers.validation import check_array, check_int, check_positive, check_range
 
 
 def _real(value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"expected a real number; got {value!r}")
-    return float(value)
+    """A float from a real number (not a bool); NaN is an error, inf passes (a plateau's
+    ``best`` starts at inf)."""
+    return _phrased(check_range, value, "a real number, not NaN")
 
 
 def _count(value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"expected an integer; got {value!r}")
-    return int(value)
+    """An int from a Python or NumPy integer (not a bool, not a float)."""
+    return _phrased(check_int, value, "an integer")
+
+
+def _phrased(check, value, expected):
+    """``check(value)``, its error phrased for the ``"where: name: "`` prefix of
+    :func:`converted`."""
+    try:
+        return check(value, "value")
+    except (TypeError, ValueError) as err:
+        raise type(err)(f"expected {expected}; got {value!r}") from None
 
 
 def _flag(value):
@@ -78,11 +89,20 @@ def _check_params(params, where):
     return dict(params)
 
 
-def set_hyper(obj, hyper, where):
-    """Convert each ``hyper[name]`` with ``obj.hyper[name]`` and set it on ``obj``; a bad value
+def converted(table, values, where):
+    """``{name: convert(values[name])}`` for each ``name -> convert`` in ``table``; a bad value
     raises its converter's error prefixed with ``where`` and the name."""
-    for name, convert in obj.hyper.items():
+    out = {}
+    for name, convert in table.items():
         try:
-            setattr(obj, name, convert(hyper[name]))
+            out[name] = convert(values[name])
         except (TypeError, ValueError) as err:
             raise type(err)(f"{where}: {name}: {err}") from None
+    return out
+
+
+def set_hyper(obj, hyper, where):
+    """Convert each ``hyper[name]`` with ``obj.hyper[name]`` (see :func:`converted`) and set it
+    on ``obj``."""
+    for name, value in converted(obj.hyper, hyper, where).items():
+        setattr(obj, name, value)

@@ -78,9 +78,14 @@ class Optimizer:
         """Check the hyper-parameters against each other (each one is checked on conversion)."""
 
     def initial_state(self):
-        """Buffer name -> start value, for the buffers the hyper-parameters switch on."""
-        return {name: float(getattr(self, self.initial[name], 0)) if name in self.initial else 0.0
-                for name, switch in self.buffers.items() if switch is None or getattr(self, switch)}
+        """Buffer name -> start value (0, or the hyper-parameter ``initial`` names), for each
+        buffer the hyper-parameters switch on."""
+        state = {}
+        for name, switch in self.buffers.items():
+            if switch is None or getattr(self, switch):
+                state[name] = float(getattr(self, self.initial[name])) if name in self.initial \
+                    else 0.0
+        return state
 
     def _update(self, p, g, state):
         """The reference update of one parameter ``p`` (in place) from its gradient ``g``."""

@@ -2,7 +2,7 @@
 import math
 
 from numpynn._helpers.validation import check_positive, choose
-from numpynn.optim._checks import _count, _key_mismatch, _plain, _real, set_hyper
+from numpynn.optim._checks import _count, _key_mismatch, _plain, _real, converted, set_hyper
 from numpynn.optim.optimizer import Optimizer
 
 
@@ -33,6 +33,7 @@ class LRScheduler:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{where}: optimizer must be a numpynn.optim optimizer; got "
                             f"{type(optimizer).__name__}\nhelp: build one from OPTIMIZERS")
+        check_positive(optimizer.lr, "optimizer.lr", allow_zero=True, where=where)
         self.optimizer, self.base_lr, self.last_epoch = optimizer, optimizer.lr, 0
         set_hyper(self, hyper, where)
         self._validate()
@@ -73,7 +74,7 @@ class LRScheduler:
         if d.keys() != {"schedule", *tables}:
             raise _key_mismatch({"schedule": None, **tables}, d, "state_dict has the wrong keys",
                                 where, f"pass the state_dict() of a {type(self).__name__}")
-        values = {name: convert(d[name]) for name, convert in tables.items()}
+        values = converted(tables, d, where)
         previous = dict(self.__dict__)
         self.__dict__.update(values)
         try:
@@ -232,8 +233,8 @@ class ReduceLROnPlateau(LRScheduler):
 
     def _validate(self):
         where = "ReduceLROnPlateau"
-        choose(self.mode, _WORST, "mode")
-        choose(self.threshold_mode, {"rel": None, "abs": None}, "threshold_mode")
+        choose(self.mode, _WORST, "mode", where=where)
+        choose(self.threshold_mode, {"rel": None, "abs": None}, "threshold_mode", where=where)
         if not 0.0 < self.factor < 1.0:
             raise ValueError(f"{where}: Factor should be < 1.0.; got factor={self.factor}\n"
                              "help: the rate is multiplied by factor, e.g. factor=0.1")

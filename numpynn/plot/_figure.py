@@ -1,5 +1,5 @@
 """What every figure shares: the pyplot import (Agg when headless), constrained-layout
-subplots, atomic PNG saving, and the checks of counts and label pairs."""
+subplots, atomic PNG saving, and the check of label pairs."""
 import os
 import sys
 from pathlib import Path
@@ -73,13 +73,6 @@ def _finish(fig, path):
         finally:
             _pyplot().close(fig)  # a saved (or failed) figure must not pile up in pyplot
     return fig
-
-
-def _check_count(value, name):
-    """Return ``value`` as an int >= 1."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer; got {value!r}")
-    return int(value)
 
 
 def _check_label_pair(y_true, y_pred, n_classes=_NO_UPPER_BOUND):

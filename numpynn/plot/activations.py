@@ -22,7 +22,8 @@ def _activation_table(names):
     if names is None:
         return dict(table)
     names = [names] if isinstance(names, str) else list(names)
-    return {name: choose(name, table, "activation") for name in names}
+    return {name: choose(name, table, "activation", where="activation_functions")
+            for name in names}
 
 
 def activation_functions(names=None, x=None, path=None):

@@ -2,8 +2,8 @@
 
 import numpy as np
 
+from numpynn._helpers.validation import check_int
 from numpynn.plot._figure import (
-    _check_count,
     _check_label_pair,
     _finish,
     _label_name,
@@ -33,7 +33,7 @@ def confusion_counts(y_true, y_pred, n_classes):
            [0, 1, 1],
            [0, 0, 1]])
     """
-    n_classes = _check_count(n_classes, "n_classes")
+    n_classes = check_int(n_classes, "n_classes", minimum=1, where="confusion_counts")
     y_true, y_pred = _check_label_pair(y_true, y_pred, n_classes)
     cell = y_true.astype(np.int64) * n_classes + y_pred  # (N,) row-major index of (true, pred)
     return np.bincount(cell, minlength=n_classes * n_classes).reshape(n_classes, n_classes)

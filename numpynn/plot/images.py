@@ -4,10 +4,9 @@ import math
 
 import numpy as np
 
-from numpynn._helpers.validation import check_array, check_labels
+from numpynn._helpers.validation import check_array, check_int, check_labels
 from numpynn.plot._figure import (
     _NO_UPPER_BOUND,
-    _check_count,
     _check_label_pair,
     _finish,
     _label_name,
@@ -152,7 +151,7 @@ def image_grid(images, y_true=None, y_pred=None, class_names=None, image_shape=N
         if misclassified_first:
             order = misclassified_order(labels["y_true"], labels["y_pred"])
             suptitle += ", shown first"
-    order = order[:_check_count(n, "n")]  # (n,)
+    order = order[:check_int(n, "n", minimum=1, where="image_grid")]  # (n,)
     picked = {k: None if y is None else y[order] for k, y in labels.items()}
     titles, colors = _grid_titles(picked["y_true"], picked["y_pred"], class_names)
     fig = _image_figure(shown[order], titles, colors, suptitle=suptitle)
@@ -200,7 +199,8 @@ def weight_grid(W, image_shape, path=None, n=None):
                 else "pass the first layer's weights and the shape of one input image")
         raise ValueError(f"W has shape {W.shape}; image_shape {image_shape} expects ({size}, M), "
                          f"one column per filter\nhelp: {hint}")
-    count = W.shape[1] if n is None else min(_check_count(n, "n"), W.shape[1])
+    count = W.shape[1] if n is None else min(check_int(n, "n", minimum=1, where="weight_grid"),
+                                             W.shape[1])
     filters = _display_images(W.T[:count], image_shape, False, "W")  # (n, H, W[, 3])
     canvas = _mosaic(filters)  # (rows·(H+gap)-gap, cols·(W+gap)-gap[, 3])
     width = float(np.clip(canvas.shape[1] / 40, 4.0, 9.0))

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from numpynn._helpers.validation import choose
+from numpynn._helpers.validation import check_int, check_range, choose
 
 # order: schedules first, then the rules that read the metrics, then reporting, then saving
 ORDER_SCHEDULE, ORDER_DEFAULT, ORDER_PROGRESS, ORDER_CHECKPOINT = -10, 0, 50, 100
@@ -65,11 +65,12 @@ MODES = {
 }
 
 
-def resolve_mode(mode, monitor):
-    """``"auto"`` means ``"max"`` for accuracies (``acc``, ``val_acc``), ``"min"`` otherwise."""
+def resolve_mode(mode, monitor, where=""):
+    """``"auto"`` means ``"max"`` for accuracies (``acc``, ``val_acc``), ``"min"`` otherwise;
+    ``where`` names the caller in the error for an unknown mode."""
     if mode == "auto":
         return "max" if monitor.endswith("acc") else "min"
-    choose(mode, {**MODES, "auto": None}, "mode")
+    choose(mode, {**MODES, "auto": None}, "mode", where=where)
     return mode
 
 
@@ -133,12 +134,9 @@ class EarlyStopping(Callback):
                  restore_best=True):
         where = "EarlyStopping"
         self.monitor = _check_monitor(monitor, where)
-        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
-            raise ValueError(f"{where}: patience must be an integer >= 0; got {patience!r}")
-        if not isinstance(min_delta, (int, float)) or not min_delta >= 0:
-            raise ValueError(f"{where}: min_delta must be a number >= 0; got {min_delta!r}")
-        self.patience, self.min_delta = patience, float(min_delta)
-        self.mode = resolve_mode(mode, monitor)
+        self.patience = check_int(patience, "patience", minimum=0, where=where)
+        self.min_delta = check_range(min_delta, "min_delta", 0, where=where)
+        self.mode = resolve_mode(mode, monitor, where=where)
         self.restore_best = bool(restore_best)
         self.best, self.best_epoch, self.wait, self.stopped_epoch = None, None, 0, None
         self._best_arrays = {}  # name -> copy of the best epoch's parameter or buffer
@@ -217,7 +215,7 @@ class Checkpoint(Callback):
         self.directory = Path(directory)
         self.monitor = _check_monitor(monitor, "Checkpoint")
         self.save_best, self.save_last = bool(save_best), bool(save_last)
-        self.mode = resolve_mode(mode, monitor)
+        self.mode = resolve_mode(mode, monitor, where="Checkpoint")
         self.best, self.best_epoch = None, None
 
     def on_epoch_end(self, epoch, logs):
@@ -350,6 +348,6 @@ def make_progress(progress):
         return ProgressLogger(stream=progress, bar=False)
     if progress is True or isinstance(progress, str):
         return ProgressLogger(bar=choose("auto" if progress is True else progress, PROGRESS,
-                                         "progress"))
+                                         "progress", where="Trainer"))
     raise TypeError(f"Trainer: progress must be 'auto', 'bar', 'log', True, False or a text "
                     f"stream; got {progress!r}")
