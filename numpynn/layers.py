@@ -20,12 +20,11 @@ step, with a ``help:`` line saying to build it from ``model.params()``.
 The math lives in :mod:`numpynn.functional`; a layer only routes arrays to it.
 """
 import math
-import numbers
 
 import numpy as np
 
 from numpynn import functional as F
-from numpynn._helpers.validation import as_generator, check_positive, check_probability
+from numpynn._helpers.validation import as_generator, check_int, check_positive, check_range
 from numpynn.init import initialize
 
 class _NotRun:
@@ -45,12 +44,6 @@ def _float_dtype(dtype, where):
     if name not in FLOAT_DTYPES:
         raise TypeError(f"{where}: dtype must be one of {', '.join(FLOAT_DTYPES)}; got {name}")
     return np.dtype(name)
-
-
-def _check_size(value, name, where):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{where}: {name} must be a positive integer; got {value!r}")
-    return int(value)
 
 
 class ArrayView:
@@ -183,11 +176,11 @@ class Linear(Layer):
     def __init__(self, n_in, n_out, init="xavier_uniform", rng=None, dtype=np.float32, std=None):
         super().__init__()
         where = f"Linear({n_in!r}, {n_out!r})"
-        self.n_in = _check_size(n_in, "n_in", where)
-        self.n_out = _check_size(n_out, "n_out", where)
+        self.n_in = check_int(n_in, "n_in", minimum=1, where=where)
+        self.n_out = check_int(n_out, "n_out", minimum=1, where=where)
         self.dtype = _float_dtype(dtype, where)
         self.add_param("W", initialize(init, (self.n_in, self.n_out), as_generator(rng),
-                                       self.dtype, std=std))
+                                       self.dtype, std=std, where=where))
         self.add_param("b", np.zeros(self.n_out, dtype=self.dtype))
 
     def forward(self, x):
@@ -243,7 +236,7 @@ class LeakyReLU(Activation):
 
     def __init__(self, negative_slope=0.01):
         super().__init__()
-        self.negative_slope = float(negative_slope)
+        self.negative_slope = check_range(negative_slope, "negative_slope", where="LeakyReLU")
 
     def config(self):
         return {"negative_slope": self.negative_slope}
@@ -280,7 +273,7 @@ class ELU(Activation):
 
     def __init__(self, alpha=1.0):
         super().__init__()
-        self.alpha = float(alpha)
+        self.alpha = check_range(alpha, "alpha", where="ELU")
 
     def config(self):
         return {"alpha": self.alpha}
@@ -300,7 +293,7 @@ class Dropout(Layer):
 
     def __init__(self, p=0.5, rng=None):
         super().__init__()
-        self.p = float(check_probability(p, "p", where="Dropout"))
+        self.p = check_range(p, "p", 0, 1, high_open=True, where="Dropout")
         self.rng = as_generator(rng)
 
     def forward(self, x):
@@ -323,7 +316,7 @@ class _Normalization(Layer):
     def __init__(self, num_features, eps=1e-5, dtype=np.float32):
         super().__init__()
         where = f"{type(self).__name__}({num_features!r})"
-        self.num_features = _check_size(num_features, "num_features", where)
+        self.num_features = check_int(num_features, "num_features", minimum=1, where=where)
         self.eps = float(check_positive(eps, "eps", where=where))
         self.dtype = _float_dtype(dtype, where)
         self.add_param("gamma", np.ones(self.num_features, dtype=self.dtype))
@@ -372,7 +365,7 @@ class BatchNorm(_Normalization):
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, dtype=np.float32):
         super().__init__(num_features, eps, dtype)
-        self.momentum = float(check_probability(momentum, "momentum", where=repr(self)))
+        self.momentum = check_range(momentum, "momentum", 0, 1, where=repr(self))
         self.buffers["running_mean"] = np.zeros(self.num_features, dtype=self.dtype)
         self.buffers["running_var"] = np.ones(self.num_features, dtype=self.dtype)
 

@@ -52,16 +52,6 @@ class Loss:
         (``__call__``, and the Trainer's hot loop after one check per ``fit``)."""
         raise NotImplementedError
 
-    @classmethod
-    def kernel(cls, pred, target, **config):
-        """Transitional: training/trainer.py still reads ``type(loss_fn).kernel`` and calls it
-        with ``**loss_fn.config()``; delete this once it calls ``loss_fn._compute``."""
-        return cls(**config)._compute(pred, target)
-
-    def _compute(self, pred, target):
-        """:meth:`__call__` on trusted arrays (the Trainer checks its targets once per fit)."""
-        return type(self).kernel(pred, target, **self.config())
-
     def check_target(self, pred, target, where):
         """Elementwise losses: a finite numeric target of EXACTLY pred's shape (no broadcasting)."""
         target = check_array(target, "target", dtype_kind="fiu", where=where)

@@ -41,7 +41,7 @@ class Sequential:
         for i, layer in enumerate(layers):
             if not isinstance(layer, Layer):
                 raise TypeError(f"Sequential: layer {i} must be a numpynn Layer; "
-                                f"got {type(layer).__name__}")
+                                f"got {type(layer).__name__}\nhelp: {_layer_help(layer)}")
         self.layers = list(layers)
         for table in ("params", "grads"):
             pack(self.layers, table)   # one vector each: the optimizer's fast path (numpynn._speed)
@@ -186,3 +186,10 @@ class Sequential:
         first = next((layer for layer in self.layers if hasattr(layer, "n_in")), None)
         return (first.n_in,) if first is not None else None
 
+
+def _layer_help(item):
+    """The fix for a non-layer passed to Sequential: a class to call, or layer objects."""
+    if isinstance(item, type) and issubclass(item, Layer):
+        return f"call it: {item.__name__}()"
+    return ("pass layer objects, e.g. Sequential(Linear(4, 3), ReLU()); to build from names "
+            "use numpynn.mlp(...)")

@@ -21,9 +21,10 @@ PyTorch keeps its own intra-op pool: :func:`set_threads` also calls ``torch.set_
 when torch has already been imported, and never imports it.
 """
 import contextlib
-import numbers
 import os
 import sys
+
+from numpynn._helpers.validation import check_int
 
 # the variables OpenBLAS, OpenMP (torch's pool) and MKL read when they start
 THREAD_ENV_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -38,10 +39,11 @@ def available_cores():
 
 
 def _check_threads(n, where):
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-        raise ValueError(f"{where}: n must be an integer >= 1; got {n!r}\n"
-                         f"help: this machine has {available_cores()} core(s)")
-    return int(n)
+    try:
+        return check_int(n, "n", minimum=1, where=where)
+    except (TypeError, ValueError) as err:
+        first = str(err).splitlines()[0]
+        raise type(err)(f"{first}\nhelp: this machine has {available_cores()} core(s)") from None
 
 
 def _threadpoolctl():

@@ -26,7 +26,7 @@ from benchmarks.tables import RATIO_COLUMNS, SUMMARY_COLUMNS, _filled, render
 from numpynn.cli import main
 from numpynn.cli.commands.bench import NOT_A_CHECKOUT
 from numpynn.models import mlp
-from numpynn.threads import get_threads, set_threads, thread_env, threads
+from numpynn.threads import thread_env
 
 # 784·256 + 256·128 + 128·64 + 64·10 = 200704 + 32768 + 8192 + 640
 COURSE_MLP_WEIGHTS = 242_304
@@ -358,35 +358,6 @@ def test_synthetic_data_has_fashion_mnist_shapes_and_dtypes():
                                                               (100,))
     assert (X.dtype, y.dtype) == (np.float32, np.int64)
     assert X.min() >= 0 and X.max() <= 1 and set(np.unique(y)) <= set(range(10))
-
-
-# -- thread control -----------------------------------------------------------------------------
-def test_threads_sets_and_restores_blas_and_torch():
-    before, torch_before = blas_threads(), torch.get_num_threads()
-    n = 1 if max(before) != 1 else 2
-    with threads(n):
-        assert blas_threads() == [n] * len(before)
-        assert get_threads() == n and torch.get_num_threads() == n
-    assert blas_threads() == before and torch.get_num_threads() == torch_before
-
-
-def test_set_threads_stays_until_changed():
-    before, torch_before = max(blas_threads()), torch.get_num_threads()
-    n = 1 if before != 1 else 2
-    try:
-        set_threads(n)
-        assert blas_threads() == [n] * len(blas_threads()) and torch.get_num_threads() == n
-    finally:
-        set_threads(before)
-        torch.set_num_threads(torch_before)
-    assert max(blas_threads()) == before
-
-
-@pytest.mark.parametrize("bad", [0, -1, 1.5, True, "2"])
-def test_thread_count_must_be_a_positive_integer(bad):
-    with pytest.raises(ValueError, match=r"threads: n must be an integer >= 1; got"), \
-            threads(bad):
-        pass
 
 
 def test_worker_env_sets_threads_and_drops_both_openblas_kernel_variables():

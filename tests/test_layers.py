@@ -179,11 +179,26 @@ def test_bad_input_errors():
     eval_dropout = nn.Dropout(0.5).eval()  # its cache is None, yet forward did run
     eval_dropout.forward(np.ones((2, 2)))
     np.testing.assert_array_equal(eval_dropout.backward(np.ones((2, 2))), np.ones((2, 2)))
-    with pytest.raises(ValueError, match="n_in must be a positive integer; got 0"):
+    with pytest.raises(ValueError, match=r"Linear\(0, 3\): n_in must be an integer >= 1; got 0"):
         nn.Linear(0, 3)
+    with pytest.raises(TypeError, match=r"n_out must be an integer >= 1; got 3.0\nhelp: pass an "
+                                        r"int, n_out=3"):
+        nn.Linear(2, 3.0)
     with pytest.raises(TypeError, match="dtype must be one of float16, float32, float64; got int64"):
         nn.Linear(2, 3, dtype=np.int64)
-    with pytest.raises(ValueError, match=r"p must be a probability in \[0, 1\); got 1.5"):
+    with pytest.raises(ValueError, match=r"Dropout: p must be in \[0, 1\); got 1.5"):
         nn.Dropout(1.5)
-    with pytest.raises(ValueError, match="unknown init 'glorot'"):
+    with pytest.raises(ValueError, match=r"Linear\(2, 3\): unknown init 'glorot'"):
         nn.Linear(2, 3, init="glorot")
+    for layer, arg in ((nn.LeakyReLU, "negative_slope"), (nn.ELU, "alpha")):
+        with pytest.raises(ValueError, match=rf"{layer.__name__}: {arg} must be a real number, "
+                                             "not NaN"):
+            layer(float("nan"))
+    with pytest.raises(ValueError, match=r"BatchNorm\(4\): momentum must be in \[0, 1\]; "
+                                         r"got 1.5"):
+        nn.BatchNorm(4, momentum=1.5)
+    with pytest.raises(TypeError, match=r"layer 1 must be a numpynn Layer; got str\nhelp: pass "
+                                        r"layer objects"):
+        nn.Sequential(nn.Linear(2, 2), "relu")
+    with pytest.raises(TypeError, match=r"got type\nhelp: call it: ReLU\(\)"):
+        nn.Sequential(nn.Linear(2, 2), nn.ReLU)

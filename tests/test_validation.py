@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from numpynn._helpers.validation import (all_finite, check_array, check_int, check_positive,
-                                        check_probability, check_range, choose)
+                                        check_range, choose)
 from numpynn.optim import OPTIMIZERS, SGD
 from numpynn.optim.schedules import (SCHEDULES, CosineWarmupLR, ExponentialLR, ReduceLROnPlateau,
                                      StepLR)
@@ -135,7 +135,7 @@ def test_check_range_without_bounds_rejects_only_nan():
 
 
 # ------------------------------------------------------------------------------------------------
-# check_positive and check_probability: built on check_range, so NaN never passes
+# check_positive: built on check_range, so NaN never passes
 # ------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("value, allow_zero, expected", [
     (-0.1, False, r"^SGD: Invalid lr: -0\.1 \(expected > 0\)$"),
@@ -154,13 +154,6 @@ def test_check_positive_returns_the_value_and_rejects_non_numbers():
     for value in ("fast", True, None):
         with pytest.raises(TypeError, match=r"^SGD: lr must be a finite number > 0; got "):
             check_positive(value, "lr", where="SGD")
-
-
-@pytest.mark.parametrize("value", [1.0, -0.5, float("nan"), True, "0.5"])
-def test_check_probability(value):
-    assert check_probability(0.0, "p") == 0.0
-    with pytest.raises(ValueError, match=r"^Dropout: p must be a probability in \[0, 1\); got "):
-        check_probability(value, "p", where="Dropout")
 
 
 # ------------------------------------------------------------------------------------------------

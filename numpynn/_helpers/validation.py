@@ -216,15 +216,6 @@ def check_positive(value, name, allow_zero=False, where=""):
     return value
 
 
-def check_probability(value, name, where=""):
-    """Return ``value`` as a float if it is a probability in [0, 1) (:func:`check_range`)."""
-    try:
-        return check_range(value, name, 0, 1, high_open=True, where=where)
-    except (TypeError, ValueError):
-        raise ValueError(f"{_prefix(where)}{name} must be a probability in [0, 1); got "
-                         f"{_shown(value)}") from None
-
-
 def as_generator(rng):
     """Return a ``numpy.random.Generator`` from a Generator, an int seed or None."""
     if isinstance(rng, np.random.Generator):

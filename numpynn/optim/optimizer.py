@@ -4,9 +4,9 @@ restores its state; each update rule (:mod:`numpynn.optim.optimizers`) fills one
 same rule rewritten in place over packed, blocked vectors instead (:mod:`numpynn._speed`)."""
 import numpy as np
 
-from numpynn._helpers.validation import check_positive, check_same_shape
+from numpynn._helpers.validation import check_int, check_positive, check_same_shape
 from numpynn._speed.fast_update import FastUpdate
-from numpynn.optim._checks import _check_params, _count, _key_mismatch, _plain, set_hyper
+from numpynn.optim._checks import _check_params, _key_mismatch, _plain, set_hyper
 
 
 class Optimizer:
@@ -187,6 +187,6 @@ class Optimizer:
                 raise TypeError(f"{where}: state_dict[{flat!r}] has dtype {saved.dtype}; "
                                 f"expected {buf.dtype} (the dtype of params[{key!r}])")
             np.copyto(buf, saved)
-        fresh.step_count = _count(d["step_count"])
+        fresh.step_count = check_int(d["step_count"], "step_count", minimum=0, where=where)
         self.__dict__.update(fresh.__dict__)
 

@@ -25,12 +25,12 @@ import numpy as np
 from numpynn._speed import aligned
 from numpynn._speed.workspace import Workspace
 from numpynn.layers import BatchNorm
-from numpynn._helpers.validation import (all_finite, as_generator, check_array, check_labels,
-                                 check_positive)
+from numpynn._helpers.validation import (all_finite, as_generator, check_array, check_int,
+                                         check_labels, check_positive, check_unit_interval)
 from numpynn.training.callbacks import Callback, LRSchedulerCallback, make_progress
 from numpynn.training.checkpoint import keyed, read_checkpoint, write_checkpoint
 from numpynn.training.history import History
-from numpynn.losses import l2_penalty
+from numpynn.losses import Loss, l2_penalty
 from numpynn.optim import clip_grad_norm
 
 
@@ -86,10 +86,7 @@ def _check_float_targets(y, out_shape, n, dtype, name, where):
 
 def _check_binary_targets(y, out_shape, n, dtype, name, where):
     y = _check_float_targets(y, out_shape, n, dtype, name, where)
-    if y.min() < 0 or y.max() > 1:
-        raise ValueError(f"{where}: {name} must hold binary targets in [0, 1]; got values from "
-                         f"{y.min()} to {y.max()}")
-    return y
+    return check_unit_interval(y, f"{name} (binary targets)", where)
 
 
 TARGET_CHECKS = {"multiclass": _check_class_targets, "binary": _check_binary_targets,
@@ -100,7 +97,7 @@ def _loss_kernel(loss_fn):
     """``(pred, target) -> (loss, dpred)`` without the per-call checks (a loss object's trusted
     ``_compute``): ``fit`` checked the targets once, and the loop checks the loss for NaN/inf.
     Other callables are used as given."""
-    return getattr(loss_fn, "_compute", loss_fn)
+    return loss_fn._compute if isinstance(loss_fn, Loss) else loss_fn
 
 
 class Trainer:
@@ -207,10 +204,10 @@ class Trainer:
         where = "Trainer.fit"
         X, y = self._check_data(X, y, "X", "y", where)
         val = self._check_validation(X_val, y_val, where)
-        self.epochs = _check_count(epochs, "epochs", where, minimum=0)
-        batch_size = min(_check_count(batch_size, "batch_size", where, minimum=1), len(X))
-        start = self.epoch if initial_epoch is None else _check_count(
-            initial_epoch, "initial_epoch", where, minimum=0)
+        self.epochs = check_int(epochs, "epochs", minimum=0, where=where)
+        batch_size = min(check_int(batch_size, "batch_size", minimum=1, where=where), len(X))
+        start = self.epoch if initial_epoch is None else check_int(
+            initial_epoch, "initial_epoch", minimum=0, where=where)
         loop = _Loop(self, X, y, batch_size, shuffle)
         self._active = self._start_callbacks(callbacks, where)
         try:
@@ -264,7 +261,7 @@ class Trainer:
             per-sample mean over all of X.
         """
         X, y = self._check_data(X, y, "X", "y", "Trainer.evaluate")
-        return self._evaluate(X, y, _check_count(batch_size, "batch_size", "Trainer.evaluate"))
+        return self._evaluate(X, y, check_int(batch_size, "batch_size", minimum=1, where="Trainer.evaluate"))
 
     def _evaluate(self, X, y, batch_size):
         count, loss_fn = CORRECT[self.task], _loss_kernel(self.loss_fn)
@@ -291,7 +288,7 @@ class Trainer:
         """
         where = "Trainer.predict"
         X = self._check_inputs(X, "X", where)
-        batch_size = _check_count(batch_size, "batch_size", where)
+        batch_size = check_int(batch_size, "batch_size", minimum=1, where=where)
         out = None
         with _eval_mode(self.model):
             for start in range(0, len(X), batch_size):
@@ -456,12 +453,6 @@ def choose_task(loss_fn, where):
         raise TypeError(f"{where}: loss_fn must be a numpynn loss with a task in "
                         f"{', '.join(CORRECT)}; got {type(loss_fn).__name__} (task={task!r})")
     return task
-
-
-def _check_count(value, name, where, minimum=1):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{where}: {name} must be an integer >= {minimum}; got {value!r}")
-    return int(value)
 
 
 def _check_callbacks(callbacks, where):
