@@ -27,7 +27,8 @@ _SUBMODULES = {
 _EXPORTS = {
     **dict.fromkeys(
         ("Layer", "Linear", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "ScaledTanh", "Swish",
-         "GELU", "ELU", "Dropout", "BatchNorm", "LayerNorm", "Flatten", "LAYERS"), "layers"),
+         "GELU", "ELU", "Dropout", "BatchNorm", "LayerNorm", "Flatten", "Normalize", "LAYERS",
+         "register_layer"), "layers"),
     **dict.fromkeys(
         ("Loss", "SoftmaxCrossEntropy", "BCE", "BCEWithLogits", "MSE", "L1", "Hinge",
          "LOSSES", "l2_penalty"), "losses"),

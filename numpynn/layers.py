@@ -143,7 +143,8 @@ class Linear(Layer):
     n_in, n_out : int
         Input features D and output features M.
     init : str or callable, default "xavier_uniform"
-        Weight initialiser (see :mod:`numpynn.init`); the bias starts at zero.
+        Weight initialiser (see :mod:`numpynn.init`); the bias starts at zero. (``numpynn
+        train`` builds its Linear layers with ``he_normal``, suited to ReLU networks.)
     rng : int or numpy.random.Generator, optional
         Source of the initial weights.
     dtype : float dtype, default np.float32
@@ -418,10 +419,109 @@ class Flatten(Layer):
         return (int(np.prod(input_shape)),)
 
 
+class Normalize(Layer):
+    r"""Fixed standardisation of each feature: :math:`y = (x - \mu) / \sigma` (nothing trained).
+
+    The preprocessing a run fitted on its training split (per-feature or global
+    standardisation, the mean image) travels with the model as this first layer, so a loaded
+    model predicts on raw data. The statistics are kept in float64 and applied as
+    :func:`numpynn.data.standardize` applies them, so the outputs are the same bits.
+
+    Parameters
+    ----------
+    num_features : int
+        D, the number of features.
+    mean, std : float or array_like of shape (D,), default 0 and 1
+        :math:`\mu` and :math:`\sigma` (every σ > 0).
+
+    Attributes
+    ----------
+    buffers["mean"], buffers["std"] : ndarray of shape (D,), float64
+
+    Examples
+    --------
+    >>> layer = Normalize(2, mean=[1.0, 2.0], std=[2.0, 4.0])
+    >>> layer.forward(np.array([[3.0, 2.0]], dtype=np.float32))
+    array([[1., 0.]], dtype=float32)
+    """
+
+    def __init__(self, num_features, mean=0.0, std=1.0):
+        super().__init__()
+        where = f"Normalize({num_features!r})"
+        self.num_features = check_int(num_features, "num_features", minimum=1, where=where)
+        shape = (self.num_features,)
+        mean, std = (_statistic(value, name, shape, where) for value, name in ((mean, "mean"),
+                                                                              (std, "std")))
+        if not (std > 0).all():
+            raise ValueError(f"{where}: std must be > 0 everywhere; got a minimum of {std.min()}")
+        self.buffers["mean"], self.buffers["std"] = mean, std
+
+    def forward(self, x):
+        if x.ndim != 2 or x.shape[1] != self.num_features:
+            raise ValueError(f"{self!r}.forward: x has shape {x.shape}; "
+                             f"expected (N, {self.num_features})")
+        dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float32)
+        self._cache = dtype
+        return ((x - self.buffers["mean"]) / self.buffers["std"]).astype(dtype, copy=False)
+
+    def backward(self, dout):
+        return (dout / self.buffers["std"]).astype(self._take_cache(), copy=False)  # (N, D)
+
+    def config(self):
+        return {"num_features": self.num_features}
+
+    def __repr__(self):
+        return f"Normalize({self.num_features})"
+
+
+def _statistic(value, name, shape, where):
+    """``value`` (a scalar or an array of ``shape``) as a finite float64 array of ``shape``."""
+    array = np.asarray(value, dtype=np.float64)
+    if array.shape not in ((), shape):
+        raise ValueError(f"{where}: {name} has shape {array.shape}; expected a number or {shape}")
+    if not np.isfinite(array).all():
+        raise ValueError(f"{where}: {name} contains NaN or inf")
+    return np.broadcast_to(array, shape).copy()
+
+
 # The closed registry used by `load`: a saved layer name resolves only through this table.
 LAYERS = {cls.__name__: cls for cls in (
     Linear, ReLU, LeakyReLU, Sigmoid, Tanh, ScaledTanh, Swish, GELU, ELU, Dropout, BatchNorm,
-    LayerNorm, Flatten)}
+    LayerNorm, Flatten, Normalize)}
+
+
+def register_layer(cls):
+    """Add a user's :class:`Layer` subclass to :data:`LAYERS`, so ``save`` and ``load`` take it.
+
+    Usable as a decorator. The class is found by its name when a file is loaded, so register it
+    (import the module that defines it) before calling ``load``; a file naming an unregistered
+    class is refused, and loading never imports anything a file names. A saved layer is rebuilt
+    as ``cls(**layer.config())`` (JSON numbers and strings), then its params and buffers are
+    filled from the file.
+
+    >>> @register_layer
+    ... class Square(Layer):
+    ...     def forward(self, x):
+    ...         self._cache = x
+    ...         return x * x
+    ...     def backward(self, dout):
+    ...         return 2 * self._take_cache() * dout
+    >>> LAYERS["Square"] is Square
+    True
+    >>> del LAYERS["Square"]   # (this example cleans up after itself)
+    """
+    if not (isinstance(cls, type) and issubclass(cls, Layer)):
+        raise TypeError(f"register_layer: expected a subclass of numpynn.Layer; got {cls!r}")
+    taken = LAYERS.get(cls.__name__)
+    if taken is not None and taken is not cls:
+        raise ValueError(f"register_layer: the name {cls.__name__!r} is taken by {taken!r}\n"
+                         "help: give your class another name")
+    LAYERS[cls.__name__] = cls
+    return cls
+
+# names that mean "no activation" everywhere (--activation, network files, explain): the
+# courses' deep linear networks, e.g. four Linear layers and one Sigmoid at the end
+NO_ACTIVATION = ("identity", "linear", "none")
 
 # activation name (as in functional.ACTIVATIONS and the CLI's --activation) -> layer class
 ACTIVATION_LAYERS = {cls.activation: cls for cls in LAYERS.values()

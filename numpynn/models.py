@@ -12,12 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from numpynn._helpers.validation import as_generator, check_int, check_range, choose
-from numpynn.layers import ACTIVATION_LAYERS, BatchNorm, Dropout, Linear
+from numpynn.layers import ACTIVATION_LAYERS, NO_ACTIVATION, BatchNorm, Dropout, Linear
 from numpynn.sequential import Sequential
 
-# --activation choices: every activation layer, plus two names for "no activation" (the
-# courses' deep linear networks, e.g. four Linear layers and one Sigmoid at the end)
-NO_ACTIVATION = ("linear", "none")
+# --activation choices: every activation layer, plus the names for "no activation"
 ACTIVATION_CHOICES = {**ACTIVATION_LAYERS, **dict.fromkeys(NO_ACTIVATION)}
 
 
@@ -70,7 +68,7 @@ def mlp(n_in, hidden, n_out, activation="relu", init="xavier_uniform", dropout=0
     n_out : int
         M, output units (C classes, or 1 for a binary head).
     activation : str, default "relu"
-        φ, a key of :data:`ACTIVATION_CHOICES`; ``"linear"`` or ``"none"`` adds no activation
+        φ, a key of :data:`ACTIVATION_CHOICES`; ``"identity"``, ``"linear"`` or ``"none"`` adds no activation
         layer (a deep linear network).
     init : str or callable, default "xavier_uniform"
         Weight initialiser of every Linear layer (:mod:`numpynn.init`).

@@ -1,11 +1,14 @@
 """``Sequential``: a stack of layers, a loop forward and a reversed loop backward."""
+import contextlib
 import copy
 
 import numpy as np
 
+from numpynn import functional as F
+
 from numpynn._speed.segments import pack
-from numpynn._helpers.validation import check_array
-from numpynn.layers import Layer
+from numpynn._helpers.validation import check_array, check_int
+from numpynn.layers import Layer, Sigmoid
 
 
 class Sequential:
@@ -25,6 +28,14 @@ class Sequential:
     *layers : Layer
         Or a single list of layers.
 
+    Attributes
+    ----------
+    task : {"multiclass", "binary", "regression"} or None
+        What :meth:`predict` returns; set by a ``Trainer`` from its loss, saved with the model
+        (None: read from the last layer, see :meth:`predict_proba`).
+    classes : list of str or None
+        Class names, saved with the model (``numpynn predict`` prints them).
+
     Examples
     --------
     >>> import numpynn as nn
@@ -43,6 +54,7 @@ class Sequential:
                 raise TypeError(f"Sequential: layer {i} must be a numpynn Layer; "
                                 f"got {type(layer).__name__}\nhelp: {_layer_help(layer)}")
         self.layers = list(layers)
+        self.task, self.classes = None, None
         for table in ("params", "grads"):
             pack(self.layers, table)   # one vector each: the optimizer's fast path (numpynn._speed)
 
@@ -125,12 +137,101 @@ class Sequential:
         """Evaluation mode. Returns self."""
         return self.train(False)
 
+    @contextlib.contextmanager
+    def _evaluating(self):
+        """Evaluation mode inside the block, the previous mode restored after it."""
+        was_training = self.training
+        self.eval()
+        try:
+            yield self
+        finally:
+            self.train(was_training)
+
     def astype(self, dtype):
         """A deep copy with every array converted to ``dtype`` (e.g. float64 for grad checks)."""
         model = copy.deepcopy(self)
         for layer in model.layers:
             layer.astype(dtype)
-        return Sequential(model.layers)   # packed again in the new dtype
+        converted = Sequential(model.layers)   # packed again in the new dtype
+        converted.task, converted.classes = self.task, self.classes
+        return converted
+
+    # -- prediction -------------------------------------------------------------------------
+    def predict_proba(self, X, batch_size=1024):
+        """Class probabilities for ``X``, in evaluation mode, in chunks; the mode is restored.
+
+        Multiclass: the softmax of the scores, shape (N, C). Binary: shape (N, 2), the columns
+        P(class 0) and P(class 1), from the output itself when the model ends with ``Sigmoid``
+        and from its sigmoid (logits, as ``BCEWithLogits`` trains them) otherwise.
+
+        Parameters
+        ----------
+        X : ndarray of shape (N, D) or (N, d1, …)
+        batch_size : int, default 1024
+
+        Returns
+        -------
+        ndarray of shape (N, C), rows summing to 1
+        """
+        task = self._task("predict_proba")
+        if task == "regression":
+            raise ValueError("Sequential.predict_proba: this model does regression (task "
+                             "'regression'); it has no class probabilities\nhelp: use "
+                             "model.predict(X) for its values")
+        out = self._outputs(X, batch_size, "predict_proba")
+        if task == "multiclass":
+            return F.softmax(out, axis=1)                                  # (N, C)
+        p = out if isinstance(self.layers[-1], Sigmoid) else F.sigmoid(out)   # (N, 1)
+        return np.concatenate([1 - p, p], axis=1)                          # (N, 2)
+
+    def predict(self, X, batch_size=1024):
+        """Predictions for ``X``, in evaluation mode, in chunks; the mode is restored.
+
+        Returns
+        -------
+        ndarray
+            Class indices of shape (N,) for classification (the most probable class; binary:
+            P(class 1) > 0.5), the outputs (N, M) for regression.
+
+        Examples
+        --------
+        >>> import numpynn as nn
+        >>> model = nn.Sequential(nn.Linear(2, 3, rng=0))
+        >>> model.task = "multiclass"
+        >>> model.predict(np.array([[1.0, 0.0], [0.0, 1.0]])).shape
+        (2,)
+        """
+        if self._task("predict") == "regression":
+            return self._outputs(X, batch_size, "predict")
+        return self.predict_proba(X, batch_size).argmax(axis=1)           # (N,)
+
+    def _task(self, where):
+        """``task``, or when unset: binary for one output behind a Sigmoid, multiclass for more
+        outputs, regression for one output without a Sigmoid."""
+        if self.task is not None:
+            return self.task
+        shape = self._guess_input_shape()
+        for layer in self.layers:
+            shape = layer.output_shape(shape) if shape is not None else None
+        if shape is None:
+            raise ValueError(f"Sequential.{where}: cannot tell the model's task\nhelp: set "
+                             "model.task to 'multiclass', 'binary' or 'regression'")
+        if shape != (1,):
+            return "multiclass"
+        return "binary" if isinstance(self.layers[-1], Sigmoid) else "regression"
+
+    def _outputs(self, X, batch_size, where):
+        """The outputs for ``X`` in chunks of ``batch_size``, in evaluation mode."""
+        x = check_array(X, "X", dtype_kind="fiu", where=f"Sequential.{where}")
+        batch_size = check_int(batch_size, "batch_size", minimum=1, where=f"Sequential.{where}")
+        if x.ndim < 2 or len(x) == 0:
+            raise ValueError(f"Sequential.{where}: X has shape {x.shape}; expected a non-empty "
+                             "batch (N, …)\nhelp: for one sample use X.reshape(1, -1)")
+        x = x.astype(self.dtype, copy=False)
+        with self._evaluating():
+            chunks = [self._forward(x[start:start + batch_size])
+                      for start in range(0, len(x), batch_size)]
+        return np.concatenate(chunks)
 
     def explain(self, x, y, loss_fn, lr, **kwargs):
         """Worked solution for one input: see :func:`numpynn.course.explain.explain`."""
@@ -154,17 +255,20 @@ class Sequential:
         return f"Sequential({inner}\n)"
 
     # -- summary --------------------------------------------------------------------------
-    def summary(self, input_shape=None):
-        """A Keras-like table: layer, output shape, parameter count, total.
+    def summary(self, input_shape=None, print_fn=print):
+        """Print a Keras-like table (layer, output shape, parameter count, total) and return it.
 
         Parameters
         ----------
         input_shape : tuple of int, optional
-            One sample's shape; by default the first Linear layer's ``(n_in,)``.
+            One sample's shape; by default the first layer's that declares one (``n_in``).
+        print_fn : callable or None, default print
+            Where the table goes; None prints nothing (to keep the text only).
 
         Returns
         -------
         str
+            The table (its ``repr`` is one short line, so a REPL does not echo it twice).
         """
         shape = tuple(input_shape) if input_shape is not None else self._guess_input_shape()
         rows = []
@@ -179,12 +283,18 @@ class Sequential:
         line = "-" * (sum(widths) + 4)
         fmt = lambda r: f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:>{widths[2]}}"
         body = "\n".join(fmt(r) for r in rows)
-        return (f"{fmt(header)}\n{line}\n{body}\n{line}\n"
-                f"Total params: {self.num_params():,} ({self.dtype.name})")
+        table = _Table(f"{fmt(header)}\n{line}\n{body}\n{line}\n"
+                       f"Total params: {self.num_params():,} ({self.dtype.name})")
+        if print_fn is not None:
+            print_fn(table)
+        return table
 
     def _guess_input_shape(self):
-        first = next((layer for layer in self.layers if hasattr(layer, "n_in")), None)
-        return (first.n_in,) if first is not None else None
+        for layer in self.layers:
+            n_in = getattr(layer, "n_in", getattr(layer, "num_features", None))
+            if n_in is not None:
+                return (n_in,)
+        return None
 
 
 def _layer_help(item):
@@ -193,3 +303,10 @@ def _layer_help(item):
         return f"call it: {item.__name__}()"
     return ("pass layer objects, e.g. Sequential(Linear(4, 3), ReLU()); to build from names "
             "use numpynn.mlp(...)")
+
+
+class _Table(str):
+    """A printed table returned as text: ``str`` everywhere, a one-line ``repr``."""
+
+    def __repr__(self):
+        return f"<table of {self.count(chr(10)) + 1} lines; print() it>"

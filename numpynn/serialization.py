@@ -6,7 +6,8 @@ A model file is a NumPy ``.npz`` archive (a zip of ``.npy`` arrays) holding
 - ``"__meta__"``: UTF-8 JSON bytes (a uint8 array) describing the architecture::
 
     {"format": "numpynn.model", "version": 1,
-     "layers": [{"type": "Linear", "config": {"n_in": 64, "n_out": 32, "dtype": "float32"}}, …]}
+     "layers": [{"type": "Linear", "config": {"n_in": 64, "n_out": 32, "dtype": "float32"}}, …],
+     "task": "multiclass", "classes": ["0", "1", …]}     (both optional)
 
 Loading never executes code: arrays are read with ``allow_pickle=False``; layer types resolve
 only through the closed registry :data:`numpynn.layers.LAYERS` (never ``importlib`` or
@@ -99,10 +100,14 @@ def to_arrays(model):
     spec = {"format": FORMAT, "version": VERSION,
             "layers": [{"type": type(layer).__name__, "config": layer.config()}
                        for layer in model.layers]}
+    spec.update({key: value for key, value in (("task", model.task), ("classes", model.classes))
+                 if value is not None})
     for layer in model.layers:
         if LAYERS.get(type(layer).__name__) is not type(layer):
-            raise TypeError(f"cannot save {type(layer).__name__}: only numpynn's own layers "
-                            f"({', '.join(LAYERS)}) can be saved")
+            raise TypeError(f"cannot save {type(layer).__name__}: only layers in the registry "
+                            f"numpynn.LAYERS ({', '.join(LAYERS)}) can be saved\nhelp: "
+                            f"register your class first: numpynn.register_layer("
+                            f"{type(layer).__name__})")
     return spec, {**model.params(), **model.buffers()}
 
 
@@ -121,7 +126,22 @@ def from_arrays(spec, arrays, source="model"):
                                  f"{value.dtype}; the architecture needs {target.shape} "
                                  f"{target.dtype}")
         target[...] = value
+    model.task, model.classes = _task_and_classes(spec, source)
     return model
+
+
+TASKS = ("multiclass", "binary", "regression")
+
+
+def _task_and_classes(spec, source):
+    """The optional ``task`` and ``classes`` of a spec, checked (None where absent)."""
+    task, classes = spec.get("task"), spec.get("classes")
+    if task is not None and task not in TASKS:
+        raise ModelFileError(f"{source}: task must be one of {', '.join(TASKS)}; got {task!r}")
+    if classes is not None and (not isinstance(classes, list)
+                                or not all(isinstance(c, str) for c in classes)):
+        raise ModelFileError(f"{source}: classes must be a list of strings")
+    return task, classes
 
 
 def _build(spec, source, element_budget):
@@ -184,7 +204,10 @@ def save(model, path):
 
 
 def load(path):
-    """Load a model written by :func:`save`; never executes code from the file.
+    """Load a model written by :func:`save`, in evaluation mode; never executes code from the file.
+
+    The model comes back ready to predict (``model.predict(X)``: dropout off, batch norm on
+    its running statistics); call ``model.train()`` to train it further.
 
     Raises
     ------
@@ -194,4 +217,4 @@ def load(path):
         message names the file.
     """
     arrays, spec = read_npz(path)
-    return from_arrays(spec, arrays, source=str(path))
+    return from_arrays(spec, arrays, source=str(path)).eval()

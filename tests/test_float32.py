@@ -44,7 +44,7 @@ def test_training_stays_float32(optimizer):
                    if isinstance(v, np.ndarray) and v.dtype.kind == "f" and v.ndim > 0
                    and k.startswith("state.")})
     assert {v.dtype for v in arrays.values()} == {np.dtype(np.float32)}
-    assert trainer.predict(X).dtype == np.float32
+    assert trainer.predict_proba(X).dtype == np.float32
 
 
 @pytest.mark.parametrize("loss_fn,pred_shape,target", [

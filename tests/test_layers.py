@@ -30,6 +30,8 @@ LAYER_CASES = {
     "BatchNorm": (lambda: nn.BatchNorm(5), (6, 5)),
     "LayerNorm": (lambda: nn.LayerNorm(5), (6, 5)),
     "Flatten": (nn.Flatten, (3, 2, 2)),
+    "Normalize": (lambda: nn.Normalize(5, mean=np.arange(5.0), std=np.linspace(0.5, 2, 5)),
+                  (4, 5)),
 }
 
 
@@ -60,6 +62,9 @@ def _torch_module(layer):
         return t.ELU(layer.alpha), {}
     if isinstance(layer, nn.ScaledTanh):
         return (lambda x: 1.7159 * torch.tanh(2 * x / 3)), {}
+    if isinstance(layer, nn.Normalize):
+        mean, std = (torch.from_numpy(layer.buffers[k]) for k in ("mean", "std"))
+        return (lambda x: (x - mean) / std), {}
     if isinstance(layer, nn.Linear):
         module = t.Linear(layer.n_in, layer.n_out).double()
         with torch.no_grad():
@@ -202,3 +207,63 @@ def test_bad_input_errors():
         nn.Sequential(nn.Linear(2, 2), "relu")
     with pytest.raises(TypeError, match=r"got type\nhelp: call it: ReLU\(\)"):
         nn.Sequential(nn.Linear(2, 2), nn.ReLU)
+
+
+def test_normalize_applies_the_training_statistics_as_standardize_does():
+    """Bit for bit what numpynn.data.standardize gives the training data, per feature or
+    global, so a model carrying it predicts on raw data exactly as it was trained."""
+    from numpynn import data
+    rng = np.random.default_rng(4)
+    X_train, X_test = (rng.uniform(size=(n, 6)).astype(np.float32) for n in (50, 20))
+    X_train[:, 2] = 0.5                                   # a constant feature: σ replaced by 1
+    for per_feature in (True, False):
+        _, expected = data.standardize(X_train, X_test, per_feature=per_feature)
+        mean, std = data.standardization(X_train, per_feature=per_feature)
+        layer = nn.Normalize(6, mean=mean, std=std)
+        np.testing.assert_array_equal(layer.forward(X_test), expected)
+        assert layer.forward(X_test).dtype == np.float32
+
+
+def test_normalize_rejects_bad_statistics():
+    with pytest.raises(ValueError, match=r"Normalize\(3\): std must be > 0"):
+        nn.Normalize(3, std=[1.0, 0.0, 1.0])
+    with pytest.raises(ValueError, match=r"mean has shape \(2,\); expected a number or \(3,\)"):
+        nn.Normalize(3, mean=[1.0, 2.0])
+    with pytest.raises(ValueError, match="std contains NaN"):
+        nn.Normalize(3, std=float("nan"))
+
+
+def test_a_registered_custom_layer_round_trips_and_an_unregistered_one_is_refused(tmp_path):
+    class Scale(nn.Layer):
+        def __init__(self, factor=2.0):
+            super().__init__()
+            self.factor = float(factor)
+
+        def forward(self, x):
+            return x * self.factor
+
+        def backward(self, dout):
+            return dout * self.factor
+
+        def config(self):
+            return {"factor": self.factor}
+
+    model = nn.Sequential(nn.Linear(3, 2, rng=0), Scale(3.0))
+    with pytest.raises(TypeError, match=r"help: register your class first: "
+                                        r"numpynn.register_layer\(Scale\)"):
+        nn.save(model, tmp_path / "m.npz")
+    nn.register_layer(Scale)
+    try:
+        nn.save(model, tmp_path / "m.npz")
+        loaded = nn.load(tmp_path / "m.npz")
+        assert isinstance(loaded[1], Scale) and loaded[1].factor == 3.0
+        x = np.ones((2, 3), np.float32)
+        np.testing.assert_array_equal(loaded.forward(x), model.forward(x))
+        with pytest.raises(ValueError, match="is taken by"):
+            nn.register_layer(type("Scale", (nn.Layer,), {}))
+        with pytest.raises(TypeError, match="expected a subclass of numpynn.Layer"):
+            nn.register_layer(int)
+    finally:
+        del nn.LAYERS["Scale"]
+    with pytest.raises(ValueError, match="unknown layer type 'Scale'"):
+        nn.load(tmp_path / "m.npz")        # unregistered again: refused, nothing imported

@@ -212,8 +212,11 @@ def test_binary_accuracy_threshold(loss, last, threshold):
     # predictions: 0, 0, 1, 1 and 0 at the threshold itself (strictly greater means class 1)
     trainer = Trainer(model, loss, SGD(model.params(), lr=0.1), progress=False)
     assert trainer.evaluate(x, y)["acc"] == pytest.approx(3 / 5)
-    out = trainer.predict(x)
-    np.testing.assert_array_equal(out > threshold, [[False], [False], [True], [True], [False]])
+    np.testing.assert_array_equal(trainer.predict(x), [0, 0, 1, 1, 0])
+    proba = trainer.predict_proba(x)
+    assert proba.shape == (5, 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-6)
+    np.testing.assert_allclose(proba[:, 1], 1 / (1 + np.exp(-x[:, 0])), rtol=1e-6)
 
 
 def test_evaluate_includes_penalty_and_predict_matches_forward():
@@ -231,9 +234,11 @@ def test_evaluate_includes_penalty_and_predict_matches_forward():
     np.testing.assert_allclose(result["loss"], data_loss + penalty, rtol=1e-5)
     np.testing.assert_allclose(result["acc"], np.mean(scores.argmax(1).numpy() == y), rtol=0)
     model.train()
-    np.testing.assert_allclose(trainer.predict(X, batch_size=9), model.eval().forward(X), rtol=0)
+    scores = model.eval().forward(X)
     model.train()
-    trainer.predict(X)
+    np.testing.assert_array_equal(trainer.predict(X, batch_size=9), scores.argmax(1))
+    np.testing.assert_allclose(trainer.predict_proba(X, batch_size=9),
+                               torch.softmax(torch.from_numpy(scores), 1).numpy(), rtol=1e-6)
     assert model.training   # the mode is restored
 
 
@@ -256,10 +261,32 @@ def test_fit_rejects_bad_data(args, error, message):
         small_trainer().fit(*args, epochs=1)
 
 
-def test_fit_rejects_flat_binary_targets_with_reshape_hint():
-    with pytest.raises(ValueError, match=r"expected \(10, 1\).*\nhelp: reshape y with "
-                                         r"y.reshape\(-1, 1\)"):
-        small_trainer(nn.BCE(), out=1).fit(np.zeros((10, 6)), np.zeros(10), epochs=1)
+def test_fit_takes_flat_binary_targets_for_one_output_as_keras_does():
+    rng = np.random.default_rng(15)
+    X, y = rng.normal(size=(20, 6)).astype(np.float32), (rng.uniform(size=20) > 0.5) * 1.0
+    flat, column = small_trainer(nn.BCE(), out=1), small_trainer(nn.BCE(), out=1)
+    flat.rng, column.rng = np.random.default_rng(0), np.random.default_rng(0)
+    flat.fit(X, y, epochs=2, batch_size=8)
+    column.fit(X, y.reshape(-1, 1), epochs=2, batch_size=8)
+    for key, value in flat.model.params().items():
+        np.testing.assert_array_equal(value, column.model.params()[key])
+
+
+def test_bce_without_a_final_sigmoid_gets_the_courses_advice_before_training():
+    model = mlp([6, 8, 1], seed=0)        # no Sigmoid: outputs outside [0, 1]
+    trainer = Trainer(model, nn.BCE(), SGD(model.params(), lr=1e-6), progress=False)
+    X = np.random.default_rng(16).normal(size=(20, 6)).astype(np.float32) * 5
+    with pytest.raises(ValueError, match=r"help: BCE takes probabilities; pass raw scores to "
+                                         r"BCEWithLogits"):
+        trainer.fit(X, np.ones(20), epochs=1)
+    assert trainer.epoch == 0
+
+
+def test_one_hot_labels_get_a_hint_that_works():
+    X, y = np.zeros((10, 6), np.float32), np.eye(3)[np.arange(10) % 3]
+    with pytest.raises(ValueError, match=r"one-hot rows.*\nhelp: pass y.argmax\(1\)"):
+        small_trainer().fit(X, y, epochs=1)
+    small_trainer().fit(X, y.argmax(1), epochs=1)      # the hint's fix trains
 
 
 def test_fit_arguments():

@@ -73,6 +73,9 @@ def check_labels(y, n_classes, name="labels", n_samples=None, where=""):
     """Return integer class labels ``y`` of shape (N,) with values in ``[0, n_classes)``."""
     prefix = _prefix(where)
     y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] > 1 and y.dtype.kind in "biuf" and np.isin(y, (0, 1)).all():
+        raise ValueError(f"{prefix}{name} has shape {y.shape} and holds only 0s and 1s: one-hot "
+                         f"rows; expected (N,) class indices\nhelp: pass {name}.argmax(1)")
     if y.dtype.kind not in "iu":
         if y.dtype.kind == "f" and y.size and np.all(np.mod(y, 1) == 0):
             hint = f"\nhelp: the values are whole numbers; pass {name}.astype(np.int64)"

@@ -87,7 +87,9 @@ class RunConfig:
     hidden: tuple = (64,)
     activation: str = "relu"
     loss: str = "auto"  # softmax cross-entropy for multiclass data, sigmoid + BCE for binary
-    init: str = "he_normal"  # variance 2/fan_in keeps ReLU activations at scale (He et al.)
+    # variance 2/fan_in keeps ReLU activations at scale (He et al.); the library's Linear
+    # defaults to xavier_uniform instead (Glorot's, scale-free for tanh and sigmoid)
+    init: str = "he_normal"
     dropout: float = 0.0
     batchnorm: bool = False
     # -- optimisation ----------------------------------------------------------------------

@@ -262,7 +262,7 @@ def _fit_and_write(cfg, run, trainer, run_dir, plots=True):
     atomic_write_text(run_dir / SUMMARY, summary_text(run_dir, trainer.model, metrics,
                                                       trainer.history.history))
     if plots:
-        predicted = trainer.loss_fn.predict(trainer.predict(run.X_test)).reshape(-1)  # (N,)
+        predicted = trainer.predict(run.X_test)  # (N,) class indices
         write_plots(run_dir, trainer, run, predicted)
     return RunResult(run_dir, trainer, metrics)
 
@@ -333,7 +333,7 @@ def describe(cfg, run, model):
 def summary_text(run_dir, model, metrics, history):
     """``summary.txt``: the model table, then the last epoch's metrics and the test metrics."""
     last = {k: v[-1] for k, v in history.items() if v}
-    lines = [f"numpynn run {Path(run_dir).name}", "", model.summary(), "",
+    lines = [f"numpynn run {Path(run_dir).name}", "", model.summary(print_fn=None), "",
              f"Epochs trained: {metrics['epochs']} ({metrics['seconds']:.1f}s)",
              "Final epoch: " + " ".join(f"{k}={v:.4g}" if k == "lr" else f"{k}={v:.4f}"
                                         for k, v in last.items()),

@@ -144,6 +144,12 @@ class Explanation:
         """Readable tables with ``precision`` decimals (see :func:`format_explanation`)."""
         return format_explanation(self, precision)
 
+    def __str__(self):
+        """The worked solution, so ``print(model.explain(...))`` shows it."""
+        return self.to_text()
+
+    __repr__ = __str__   # a REPL shows the worked solution too, not a dump of arrays
+
 
 # ------------------------------------------------------------------------------------ explain
 def explain(model, x, y, loss_fn, lr, *, title=""):

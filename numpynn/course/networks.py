@@ -14,7 +14,7 @@ import numpy as np
 
 from numpynn._helpers.validation import check_positive, choose
 from numpynn.course.explain import EXPLAIN_LOSSES, IDENTITY, explain
-from numpynn.layers import ACTIVATION_LAYERS, Linear
+from numpynn.layers import ACTIVATION_LAYERS, NO_ACTIVATION, Linear
 from numpynn.sequential import Sequential
 
 if sys.version_info >= (3, 11):
@@ -35,7 +35,8 @@ class NetworkSpec:
     weights : list of ndarray of shape (n_{l-1}, n_l)
     biases : list of ndarray of shape (n_l,)
     activations : list of str
-        Names in :data:`numpynn.layers.ACTIVATION_LAYERS` or ``"identity"``.
+        Names in :data:`numpynn.layers.ACTIVATION_LAYERS` or ``"identity"`` (``"linear"`` and
+        ``"none"`` mean the same, as in ``numpynn train --activation``).
     x : ndarray of shape (D,)
     y : ndarray of shape (M,)
     loss : str
@@ -136,8 +137,9 @@ def _layer(table, where, i, n_prev):
                          f"layers[{i - 1}])\nhelp: W has one row per input and one column per unit")
     b = _vector(table["b"], f"{where}.b", W.shape[1], f"one per column of layers[{i}].W")
     name = table.get("activation", IDENTITY)
-    choose(name, {IDENTITY: None, **ACTIVATION_LAYERS}, "activation", where=f"{where}.activation")
-    return W, b, name
+    choose(name, {**dict.fromkeys(NO_ACTIVATION), **ACTIVATION_LAYERS}, "activation",
+           where=f"{where}.activation")
+    return W, b, IDENTITY if name in NO_ACTIVATION else name
 
 
 def _numbers(value, where, ndim):

@@ -39,7 +39,8 @@ from numpynn.data.formats import (CIFAR_BATCHES, IDX_FILES, DataError, parse_cif
 
 __all__ = [
     "DATASETS", "Dataset", "load", "load_digits", "load_mnist", "load_fashion_mnist",
-    "load_cifar10", "train_val_split", "standardize", "subtract_mean_image", "scale_01",
+    "load_cifar10", "train_val_split", "standardize", "standardization", "subtract_mean_image",
+    "scale_01",
     "one_hot", "batches", "MIRRORS", "CHECKSUMS", "DataError", "ChecksumError",
     "DatasetNotFoundError", "DownloadError", "cache_dir",
 ]
@@ -282,11 +283,25 @@ def standardize(X_train, *others, per_feature=True, min_std=1e-8):
     ``X_train, X_test = standardize(X_train, X_test)``; ``(X_train,) = standardize(X_train)``.
     """
     arrays = _check_features(X_train, others, "standardize")
+    return _shift_scale(arrays, *standardization(arrays[0], per_feature, min_std))
+
+
+def standardization(X_train, per_feature=True, min_std=1e-8):
+    """The statistics :func:`standardize` applies: ``(mean, std)`` of ``X_train`` in float64.
+
+    What a model carries as its first layer, ``nn.Normalize(D, mean=mean, std=std)``, to
+    predict on raw data exactly as :func:`standardize` prepared its training data.
+
+    Returns
+    -------
+    mean, std : ndarray of shape (D,), or () with ``per_feature=False``
+    """
+    X_train = check_array(X_train, "X_train", dtype_kind="fiu", where="standardization")
     check_positive(min_std, "min_std", where="standardize")
     axis = 0 if per_feature else None
-    mean = arrays[0].mean(axis=axis, dtype=np.float64)  # (D,) or ()
-    std = arrays[0].std(axis=axis, dtype=np.float64)    # (D,) or ()
-    return _shift_scale(arrays, mean, np.where(std < min_std, 1.0, std))
+    mean = X_train.mean(axis=axis, dtype=np.float64)  # (D,) or ()
+    std = X_train.std(axis=axis, dtype=np.float64)    # (D,) or ()
+    return mean, np.where(std < min_std, 1.0, std)
 
 
 def subtract_mean_image(X_train, *others):

@@ -17,20 +17,19 @@ for a batch variance). Every sample is seen exactly once per epoch.
 Inputs are validated once per ``fit``; the loop itself does no checking beyond one
 ``isfinite`` on the scalar loss.
 """
-import contextlib
 import math
 
 import numpy as np
 
 from numpynn._speed import aligned
 from numpynn._speed.workspace import Workspace
-from numpynn.layers import BatchNorm
+from numpynn.layers import BatchNorm, Sigmoid
 from numpynn._helpers.validation import (all_finite, as_generator, check_array, check_int,
                                          check_labels, check_positive, check_unit_interval)
 from numpynn.training.callbacks import Callback, LRSchedulerCallback, make_progress
 from numpynn.training.checkpoint import keyed, read_checkpoint, write_checkpoint
 from numpynn.training.history import History
-from numpynn.losses import Loss, l2_penalty
+from numpynn.losses import BCE, Loss, l2_penalty
 from numpynn.optim import clip_grad_norm
 
 
@@ -65,6 +64,9 @@ def _correct_binary(out, y, threshold):
     return int(np.count_nonzero((out > threshold) == (y > 0.5)))  # (N, 1) vs (N, 1)
 
 
+# samples run through the model before training, to check the targets and the loss's inputs
+PROBE_SAMPLES = 256
+
 CORRECT = {"multiclass": _correct_multiclass, "binary": _correct_binary, "regression": None}
 
 
@@ -85,6 +87,9 @@ def _check_float_targets(y, out_shape, n, dtype, name, where):
 
 
 def _check_binary_targets(y, out_shape, n, dtype, name, where):
+    y = np.asarray(y)
+    if y.shape == (n,) and tuple(out_shape[1:]) == (1,):
+        y = y.reshape(n, 1)   # (N,) 0/1 labels for an (N, 1) output, as Keras takes them
     y = _check_float_targets(y, out_shape, n, dtype, name, where)
     return check_unit_interval(y, f"{name} (binary targets)", where)
 
@@ -152,6 +157,7 @@ class Trainer:
         where = "Trainer"
         self.task = choose_task(loss_fn, where)
         self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
+        model.task = self.task   # what model.predict returns, saved with the model
         self.reg = float(check_positive(reg, "reg", allow_zero=True, where=where))
         self.clip_norm = None if clip_norm is None else check_positive(clip_norm, "clip_norm",
                                                                        where=where)
@@ -266,7 +272,7 @@ class Trainer:
     def _evaluate(self, X, y, batch_size):
         count, loss_fn = CORRECT[self.task], _loss_kernel(self.loss_fn)
         total, correct = 0.0, 0
-        with _eval_mode(self.model):
+        with self.model._evaluating():
             for start in range(0, len(X), batch_size):
                 xb, yb = X[start:start + batch_size], y[start:start + batch_size]  # views
                 out = self.model._forward(xb)
@@ -279,24 +285,14 @@ class Trainer:
         return logs
 
     def predict(self, X, batch_size=1024):
-        """The model's outputs for ``X`` in eval mode, computed in chunks of ``batch_size``.
+        """Class indices (N,) for classification, values (N, M) for regression, in eval mode:
+        :meth:`numpynn.sequential.Sequential.predict` of the trained model."""
+        return self.model.predict(X, batch_size)
 
-        Returns
-        -------
-        ndarray of shape (N, M)
-            Raw outputs (class scores/probabilities as the last layer gives them).
-        """
-        where = "Trainer.predict"
-        X = self._check_inputs(X, "X", where)
-        batch_size = check_int(batch_size, "batch_size", minimum=1, where=where)
-        out = None
-        with _eval_mode(self.model):
-            for start in range(0, len(X), batch_size):
-                chunk = self.model._forward(X[start:start + batch_size])
-                if out is None:
-                    out = np.empty((len(X),) + chunk.shape[1:], dtype=chunk.dtype)
-                out[start:start + len(chunk)] = chunk
-        return out
+    def predict_proba(self, X, batch_size=1024):
+        """Class probabilities (N, C) in eval mode (binary: (N, 2)):
+        :meth:`numpynn.sequential.Sequential.predict_proba` of the trained model."""
+        return self.model.predict_proba(X, batch_size)
 
     def _penalty(self):
         if not self.reg:
@@ -313,9 +309,11 @@ class Trainer:
 
     def _check_data(self, X, y, name_x, name_y, where):
         X = self._check_inputs(X, name_x, where)
-        with _eval_mode(self.model):   # one sample through the model: its output shape
-            out_shape = self.model._forward(X[:1]).shape
-        y = TARGET_CHECKS[self.task](y, out_shape, len(X), self.model.dtype, name_y, where)
+        with self.model._evaluating():   # a few samples through the model: its outputs
+            out = self.model._forward(X[:PROBE_SAMPLES])
+        y = TARGET_CHECKS[self.task](y, out.shape, len(X), self.model.dtype, name_y, where)
+        if isinstance(self.loss_fn, Loss):   # its own checks of the outputs, once per fit
+            self.loss_fn(out, y[:len(out)])  # (BCE: probabilities, with its advice)
         return X, y
 
     def _check_validation(self, X_val, y_val, where):
@@ -357,11 +355,15 @@ class Trainer:
         return self
 
     def _diverged(self, epoch, step, steps, loss):
+        if isinstance(self.loss_fn, BCE) and not isinstance(self.model.layers[-1], Sigmoid):
+            fix = ("BCE takes probabilities, and this model does not end with Sigmoid: use "
+                   "BCEWithLogits or end the model with Sigmoid")
+        else:
+            fix = (f"lower the learning rate (lr={float(self.optimizer.lr):g}), clip gradients "
+                   "with clip_norm=..., or standardise the inputs")
         return TrainingDiverged(
             f"training diverged in epoch {epoch + 1}, step {step + 1}/{steps}: the loss is "
-            f"{loss}\nhelp: lower the learning rate (lr={float(self.optimizer.lr):g}), clip "
-            "gradients with clip_norm=..., or standardise the inputs; checkpoints already "
-            "written are kept")
+            f"{loss}\nhelp: {fix}; checkpoints already written are kept")
 
     def _restore_callbacks(self, callbacks):
         for key, cb in keyed(callbacks):
@@ -467,13 +469,3 @@ def _check_callbacks(callbacks, where):
 def _weights(params):
     """The arrays the L2 penalty covers: weight matrices (ndim >= 2), not biases."""
     return {name: p for name, p in params.items() if p.ndim >= 2}
-
-
-@contextlib.contextmanager
-def _eval_mode(model):
-    was_training = model.training
-    model.eval()
-    try:
-        yield model
-    finally:
-        model.train(was_training)
