@@ -88,7 +88,13 @@ def add_arguments(parser):
 
 
 def run(args):
-    import benchmarks as bench
+    try:
+        import benchmarks as bench
+    except ModuleNotFoundError as err:
+        if err.name != "benchmarks":
+            raise
+        raise UsageError("it needs the benchmarks/ folder of a numpynn checkout "
+                         "on the import path (a pip install does not ship it)") from None
     settings = _settings(args, bench)
     results = {}
     if not (args.scaling or args.profile):
