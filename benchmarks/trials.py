@@ -409,7 +409,7 @@ def worker_env(n_threads, native_kernel, environ=None):
 def spawn(job, spec, env):
     """Run worker ``job`` (a key of :data:`JOBS`) on ``spec`` in a fresh interpreter; returns
     the JSON line it printed."""
-    proc = _run([sys.executable, "-m", "benchmarks", job, json.dumps(spec)], env=env)
+    proc = _run([sys.executable, "-m", "benchmarks.worker", job, json.dumps(spec)], env=env)
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
