@@ -12,7 +12,10 @@ import json
 import numpy as np
 import pytest
 import threadpoolctl
-import torch
+try:
+    import torch
+except ImportError:  # Pythons without torch's wheel deselect the torch-marked tests
+    torch = None
 
 import benchmarks as bench
 from numpynn.cli import main
@@ -48,6 +51,7 @@ def smoke(tmp_path_factory):
 
 
 # -- the smoke run ---------------------------------------------------------------------------
+@pytest.mark.torch
 def test_smoke_prints_every_column_for_both_frameworks(smoke):
     code, out, err, _ = smoke
     assert code == 0, err
@@ -61,6 +65,7 @@ def test_smoke_prints_every_column_for_both_frameworks(smoke):
         assert what in out
 
 
+@pytest.mark.torch
 def test_smoke_json_has_the_expected_keys(smoke):
     _, _, _, results = smoke
     assert set(results) >= {"data", "settings", "frameworks", "machine", "startup", "trials",
@@ -77,6 +82,7 @@ def test_smoke_json_has_the_expected_keys(smoke):
     assert [row["config"] for row in results["ratios"]] == ["sgd-64", "adam-256"]
 
 
+@pytest.mark.torch
 def test_smoke_trials_alternate_and_train_the_same_model(smoke):
     _, _, _, results = smoke
     trials = results["trials"]
@@ -107,6 +113,7 @@ def test_smoke_summary_is_consistent_with_its_trials(smoke):
         np.testing.assert_allclose(row["peak_fraction"], row["gflops"] / peak, rtol=1e-12)
 
 
+@pytest.mark.torch
 def test_smoke_ratios_follow_from_the_summary(smoke):
     _, _, _, results = smoke
     seconds = {(row["config"], row["framework"]): row["seconds_per_epoch"]
@@ -157,6 +164,7 @@ def test_hand_loop_trains_exactly_like_the_trainer(optimizer):
     _assert_same_end(losses[-1], loop.W, loop.b, trainer)
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])
 def test_torch_loop_trains_exactly_like_the_trainer(optimizer):
     """The benchmark's PyTorch side trains the same model: numpynn's initial weights, the
@@ -187,6 +195,7 @@ def test_unknown_config_is_a_usage_error():
 
 
 # -- FLOPs -------------------------------------------------------------------------------------
+@pytest.mark.torch
 def test_training_flops_is_six_per_weight_for_the_course_mlp():
     model = mlp(784, (256, 128, 64), 10, rng=0)
     torch_model = bench.torch_mlp((256, 128, 64))
@@ -230,6 +239,7 @@ def test_scaling_speed_is_torch_over_numpynn_whatever_the_frameworks():
     np.testing.assert_allclose(rows["numpynn"]["gflops"], 6 * COURSE_MLP_WEIGHTS * 500 / 1e9)
 
 
+@pytest.mark.torch
 def test_scaling_smoke_run_has_a_row_per_point_and_framework():
     from benchmarks.scaling import run_scaling
     settings = bench.BenchSettings.smoke(frameworks=("numpynn", "torch"), n_train=64)
@@ -267,6 +277,7 @@ def test_synthetic_data_has_fashion_mnist_shapes_and_dtypes():
 
 
 # -- thread control -----------------------------------------------------------------------------
+@pytest.mark.torch
 def test_threads_sets_and_restores_blas_and_torch():
     before, torch_before = blas_threads(), torch.get_num_threads()
     n = 1 if max(before) != 1 else 2
@@ -276,6 +287,7 @@ def test_threads_sets_and_restores_blas_and_torch():
     assert blas_threads() == before and torch.get_num_threads() == torch_before
 
 
+@pytest.mark.torch
 def test_set_threads_stays_until_changed():
     before, torch_before = max(blas_threads()), torch.get_num_threads()
     n = 1 if before != 1 else 2
