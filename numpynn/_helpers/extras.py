@@ -32,10 +32,11 @@ def available(module):
 def require(module, feature):
     """Raise :class:`MissingExtraError` when ``module`` is missing, before any work starts.
 
-    >>> require("no_such_package", "--plot")
-    Traceback (most recent call last):
-    ...
-    numpynn._helpers.extras.MissingExtraError: --plot needs no_such_package: pip install "numpynn[all]"
+    >>> try:
+    ...     require("no_such_package", "--plot")
+    ... except MissingExtraError as err:
+    ...     print(err)
+    --plot needs no_such_package: pip install "numpynn[all]"
     """
     if not available(module):
         raise MissingExtraError(f"{feature} needs {DISTRIBUTIONS.get(module, module)}: {INSTALL}",
