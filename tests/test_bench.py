@@ -18,7 +18,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import threadpoolctl
-import torch
+try:
+    import torch
+except ImportError:  # Pythons without torch's wheel deselect the torch-marked tests
+    torch = None
 
 from benchmarks import compare, network, profile, scaling, trials
 from benchmarks.handloop import HandLoop
@@ -70,6 +73,7 @@ def smoke(tmp_path_factory):
 
 
 # -- the smoke run ---------------------------------------------------------------------------
+@pytest.mark.torch
 def test_smoke_prints_every_column_for_both_frameworks(smoke):
     code, out, err, _ = smoke
     assert code == 0, err
@@ -83,6 +87,7 @@ def test_smoke_prints_every_column_for_both_frameworks(smoke):
         assert what in out
 
 
+@pytest.mark.torch
 def test_smoke_json_has_the_expected_keys(smoke):
     _, _, _, results = smoke
     assert set(results) >= {"data", "settings", "frameworks", "machine", "startup", "trials",
@@ -99,6 +104,7 @@ def test_smoke_json_has_the_expected_keys(smoke):
     assert [row["config"] for row in results["ratios"]] == ["sgd-64", "adam-256"]
 
 
+@pytest.mark.torch
 def test_smoke_trials_alternate_and_train_the_same_model(smoke):
     _, _, _, results = smoke
     trials = results["trials"]
@@ -129,6 +135,7 @@ def test_smoke_summary_is_consistent_with_its_trials(smoke):
         np.testing.assert_allclose(row["peak_fraction"], row["gflops"] / peak, rtol=1e-12)
 
 
+@pytest.mark.torch
 def test_smoke_ratios_follow_from_the_summary(smoke):
     _, _, _, results = smoke
     seconds = {(row["config"], row["framework"]): row["seconds_per_epoch"]
@@ -252,6 +259,7 @@ def test_hand_loop_trains_exactly_like_the_trainer(optimizer):
     _assert_same_end(losses[-1], loop.W, loop.b, trainer)
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])
 def test_torch_loop_trains_exactly_like_the_trainer(optimizer):
     """The benchmark's PyTorch side trains the same model: numpynn's initial weights, the
@@ -282,6 +290,7 @@ def test_unknown_config_is_a_usage_error():
 
 
 # -- FLOPs -------------------------------------------------------------------------------------
+@pytest.mark.torch
 def test_training_flops_is_six_per_weight_for_the_course_mlp():
     model = mlp(784, (256, 128, 64), 10, rng=0)
     torch_model = trials.torch_mlp((256, 128, 64))
@@ -324,6 +333,7 @@ def test_scaling_speed_is_torch_over_numpynn_whatever_the_frameworks():
     np.testing.assert_allclose(rows["numpynn"]["gflops"], 6 * COURSE_MLP_WEIGHTS * 500 / 1e9)
 
 
+@pytest.mark.torch
 def test_scaling_smoke_run_has_a_row_per_point_and_framework():
     settings = trials.BenchSettings.smoke(frameworks=("numpynn", "torch"), n_train=64)
     results = scaling.run_scaling(settings, batch_sizes=(8,), widths=(16,))

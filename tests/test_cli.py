@@ -11,7 +11,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch  # noqa: F401  (the suite's outside oracle is always importable; see conftest)
 
 import numpynn
 from numpynn.cli import main

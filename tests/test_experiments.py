@@ -5,7 +5,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch  # noqa: F401  (the suite's outside oracle is always importable; see conftest)
 
 from numpynn.cli.config import RunConfig
 from numpynn.data import DATASETS

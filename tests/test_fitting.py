@@ -3,7 +3,10 @@ import re
 
 import numpy as np
 import pytest
-import torch
+try:
+    import torch
+except ImportError:  # Pythons without torch's wheel deselect the torch-marked tests
+    torch = None
 
 import numpynn as nn
 from numpynn.cli import main
@@ -21,6 +24,7 @@ def _raw_error(result, x, y):
     return float((pred[:, 0] - torch.tensor(y)).abs().max())
 
 
+@pytest.mark.torch
 def test_course_points_fit_exactly():
     result = fit_points(COURSE_X, COURSE_Y, hidden=4)
     assert result.max_abs_error < 0.01
@@ -43,6 +47,7 @@ def _random_relu_net(rng, x, hidden=4, min_gap=3):
     return np.maximum(x[:, None] * w1 - w1 * kinks, 0) @ w2 + rng.normal()  # (N,)
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("seed", range(6))
 def test_representable_random_networks(seed):
     rng = np.random.default_rng(seed)
@@ -72,6 +77,7 @@ def test_large_offset_is_folded_into_the_first_layer():
     np.testing.assert_allclose(result.model.forward(x[:, None])[:, 0], COURSE_Y, atol=1e-6)
 
 
+@pytest.mark.torch
 def test_unrepresentable_points_report_the_error():
     # 0, 1, 0, 1, …: no three consecutive points are collinear, so each linear piece holds at
     # most two points; 4 kinks give 5 pieces, at most 10 of the 13 points — no exact fit.

@@ -5,7 +5,11 @@ import sys
 import numpy as np
 import pytest
 import threadpoolctl
-import torch
+
+try:
+    import torch
+except ImportError:  # Pythons without torch's wheel deselect the torch-marked tests
+    torch = None
 
 import numpynn as nn
 from numpynn import threads as threads_module
@@ -44,6 +48,7 @@ def test_thread_env_starts_a_child_with_that_many_threads():
 
 
 # -- with PyTorch loaded: its pool follows -----------------------------------------------------
+@pytest.mark.torch
 def test_threads_sets_and_restores_blas_and_torch():
     before, torch_before = blas_threads(), torch.get_num_threads()
     n = 1 if max(before) != 1 else 2
@@ -53,6 +58,7 @@ def test_threads_sets_and_restores_blas_and_torch():
     assert blas_threads() == before and torch.get_num_threads() == torch_before
 
 
+@pytest.mark.torch
 def test_set_threads_stays_until_changed():
     before, torch_before = max(blas_threads()), torch.get_num_threads()
     n = 1 if before != 1 else 2

@@ -5,7 +5,10 @@ import re
 
 import numpy as np
 import pytest
-import torch
+try:
+    import torch
+except ImportError:  # Pythons without torch's wheel deselect the torch-marked tests
+    torch = None
 
 import numpynn as nn
 from numpynn.training.callbacks import Callback, Checkpoint
@@ -30,6 +33,7 @@ def torch_mlp(model):
     return net
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("batch_size", [1, 7, 30])  # sample by sample, ragged last batch, full
 def test_unshuffled_training_matches_pytorch(batch_size):
     # Oracle: the same SGD-with-momentum loop written in PyTorch, loss = MSE + ½·reg·Σ‖W‖².
@@ -219,6 +223,7 @@ def test_binary_accuracy_threshold(loss, last, threshold):
     np.testing.assert_allclose(proba[:, 1], 1 / (1 + np.exp(-x[:, 0])), rtol=1e-6)
 
 
+@pytest.mark.torch
 def test_evaluate_includes_penalty_and_predict_matches_forward():
     rng = np.random.default_rng(7)
     X, y = blobs(rng, n=50)

@@ -5,10 +5,13 @@ Each subcommand lives in ``numpynn/cli/commands/<name>.py`` with two functions:
 work and does nothing else; heavy imports happen inside ``run``, so ``numpynn --help`` is quick.
 """
 import argparse
+import contextlib
 import os
 import sys
+import warnings
 from importlib import import_module
 
+from numpynn._helpers.extras import MissingExtraError
 from numpynn.cli.errors import UsageError
 
 # name -> one-line help; the module is numpynn.cli.commands.<name>
@@ -54,8 +57,9 @@ def main(argv=None):
     if unknown and not getattr(args, "accepts_any_arguments", False):
         parser.error(f"unrecognized arguments: {' '.join(unknown)}")  # as parse_args does
     try:
-        return args.run(args)
-    except (UsageError, ValueError, TypeError, OSError) as err:
+        with _one_line_warnings(f"numpynn {args.command}"):
+            return args.run(args)
+    except (UsageError, MissingExtraError, ValueError, TypeError, OSError) as err:
         if os.environ.get("NUMPYNN_DEBUG"):
             raise
         first, *rest = str(err).strip().splitlines() or [type(err).__name__]
@@ -63,6 +67,21 @@ def main(argv=None):
         for line in rest:
             print(f"  {line}", file=sys.stderr)
         return 2
+
+
+@contextlib.contextmanager
+def _one_line_warnings(prefix):
+    """Print warnings as ``numpynn train: warning: <message>``, not Python's two-line form.
+
+    Only the formatting changes, so warnings that are recorded (``pytest.warns``) or filtered
+    behave as before.
+    """
+    original = warnings.formatwarning
+    warnings.formatwarning = lambda message, *_, **__: f"{prefix}: warning: {message}\n"
+    try:
+        yield
+    finally:
+        warnings.formatwarning = original
 
 
 if __name__ == "__main__":

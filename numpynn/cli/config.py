@@ -11,6 +11,7 @@ True
 import dataclasses
 import functools
 import json
+import sys
 from dataclasses import dataclass, fields
 
 from numpynn import data
@@ -19,9 +20,9 @@ from numpynn.init import INITIALIZERS
 from numpynn.models import ACTIVATION_CHOICES, HEADS
 from numpynn.optim import OPTIMIZERS
 
-try:
+if sys.version_info >= (3, 11):
     import tomllib
-except ModuleNotFoundError:  # Python 3.10
+else:  # Python 3.10: the same parser as the tomli package (a core dependency there)
     import tomli as tomllib
 
 

@@ -4,6 +4,7 @@
 class UsageError(Exception):
     """A bad command-line value: reported in one line with exit code 2, no traceback.
 
-    ValueError, TypeError and OSError are reported the same way (set NUMPYNN_DEBUG=1 for the
-    traceback), since numpynn's own validation raises them with messages meant for the user.
+    ValueError, TypeError, OSError and a missing optional package (MissingExtraError) are
+    reported the same way (set NUMPYNN_DEBUG=1 for the traceback), since numpynn raises them
+    with messages meant for the user.
     """

@@ -27,6 +27,7 @@ import io
 import json
 import math
 import time
+import warnings
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -34,6 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from numpynn import data
+from numpynn._helpers.extras import INSTALL, available
 from numpynn._helpers.io import atomic_write_text
 from numpynn.training.callbacks import Checkpoint, EarlyStopping
 from numpynn.cli.config import PREPROCESSING, RunConfig
@@ -198,13 +200,14 @@ def train(cfg, out=None, data_dir=None, download=True, progress=False, log=None,
     log : text stream, optional
         Gets one line describing the run before training starts.
     plots : bool
-        Draw the four PNG pictures (:data:`PLOTS`).
+        Draw the four PNG pictures (:data:`PLOTS`); without matplotlib, a warning instead.
     """
     run_dir = Path(out) if out is not None else default_run_dir(cfg.dataset)
     if (run_dir / CONFIG).exists():
         raise ValueError(f"--out {run_dir} already holds a run\nhelp: continue it with "
                          f"--resume {run_dir}, or choose another --out")
     run = prepare_data(cfg, data_dir, download)
+    plots = _can_plot(plots)  # after the data: a missing dataset package is the error to show
     model = build_model(cfg, run.X_train.shape[1], run.dataset.n_classes)
     trainer = build_trainer(cfg, model, run.dataset.n_classes, run_dir, run.X_val is not None,
                             progress)
@@ -232,6 +235,7 @@ def resume(run_dir, epochs=None, data_dir=None, download=True, progress=False, l
     if epochs is not None:
         cfg = cfg.replace(epochs=epochs)
     run = prepare_data(cfg, data_dir, download)
+    plots = _can_plot(plots)  # after the data: a missing dataset package is the error to show
     model = build_model(cfg, run.X_train.shape[1], run.dataset.n_classes)
     trainer = build_trainer(cfg, model, run.dataset.n_classes, run_dir, run.X_val is not None,
                             progress)
@@ -245,6 +249,16 @@ def resume(run_dir, epochs=None, data_dir=None, download=True, progress=False, l
         print(f"resuming {run_dir} after epoch {trainer.epoch}: "
               f"{describe(cfg, run, model)}", file=log)
     return _fit_and_write(cfg, run, trainer, run_dir, plots)
+
+
+def _can_plot(plots):
+    """``plots``, or False with a warning when matplotlib is missing: the run still trains and
+    writes every other file, so a missing picture library never costs a trained model."""
+    if plots and not available("matplotlib"):
+        warnings.warn(f"matplotlib is not installed, so the run folder gets no pictures "
+                      f"({INSTALL} draws them; --no-plots skips them quietly)", stacklevel=3)
+        return False
+    return plots
 
 
 def _fit_and_write(cfg, run, trainer, run_dir, plots=True):

@@ -30,6 +30,7 @@ from typing import Callable
 
 import numpy as np
 
+from numpynn._helpers.extras import require
 from numpynn._helpers.validation import (as_generator, check_array, check_int, check_labels,
                                          check_positive, check_range, choose)
 from numpynn.data.fetch import (CHECKSUMS, MIRRORS, ChecksumError, DatasetNotFoundError,
@@ -72,11 +73,9 @@ def load_digits(binary=False, data_dir=None, test_fraction=0.5, seed=0):
     y_train : ndarray of int64, shape (N_train,), in [0, 10) or {0, 1} when ``binary``
     X_test, y_test : the same for the test samples
     """
-    try:
-        from sklearn.datasets import load_digits as sklearn_digits
-    except ImportError:
-        raise ImportError("load_digits needs scikit-learn\n"
-                          "help: pip install 'numpynn[all]'") from None
+    require("sklearn", "the digits dataset")  # it ships the images
+    from sklearn.datasets import load_digits as sklearn_digits
+
     check_range(test_fraction, "test_fraction", 0, 1, low_open=True, high_open=True,
                 where="load_digits")
     X, y = sklearn_digits(return_X_y=True)  # (1797, 64) float64 in 0..16, (1797,)

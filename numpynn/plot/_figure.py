@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from numpynn._helpers.extras import require
 from numpynn._helpers.io import atomic_path
 from numpynn._helpers.validation import check_labels
 
@@ -25,6 +26,7 @@ def _headless():
 
 def _pyplot():
     """Import pyplot, selecting Agg first when headless and the user has chosen no backend."""
+    require("matplotlib", "numpynn.plot")
     import matplotlib
 
     user_chose = "matplotlib.pyplot" in sys.modules or os.environ.get("MPLBACKEND")

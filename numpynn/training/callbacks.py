@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from numpynn._helpers.extras import INSTALL, available
 from numpynn._helpers.validation import check_int, check_range, choose
 
 # order: schedules first, then the rules that read the metrics, then reporting, then saving
@@ -291,7 +292,9 @@ class ProgressLogger(Callback):
     stream : text file, optional
         Where to write; ``sys.stdout`` (looked up when training starts) by default.
     bar : {"auto", True, False}, default "auto"
-        ``"auto"``: a bar when ``stream`` is a terminal. tqdm is imported only for a bar.
+        ``"auto"``: a bar when ``stream`` is a terminal. tqdm is imported only for a bar;
+        without it (a core install) the log lines are written instead, with a warning when
+        the bar was asked for by ``bar=True``.
     """
 
     order = ORDER_PROGRESS
@@ -303,6 +306,11 @@ class ProgressLogger(Callback):
     def on_train_begin(self, logs):
         stream = self.stream or sys.stdout
         use_bar = self.bar if self.bar != "auto" else _isatty(stream)
+        if use_bar and not available("tqdm"):
+            if self.bar is True:
+                warnings.warn(f"tqdm is not installed, so progress is shown as log lines "
+                              f"({INSTALL} draws a bar)", stacklevel=2)
+            use_bar = False
         if use_bar:
             from tqdm.auto import tqdm
             self._tqdm = tqdm(total=self.trainer.epochs, initial=self.trainer.epoch,

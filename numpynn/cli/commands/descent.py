@@ -30,8 +30,11 @@ def add_arguments(parser):
 
 
 def run(args):
+    from numpynn._helpers.extras import require
     from numpynn.course.playground import descent, grid_function, parse_expression
 
+    if args.plot:
+        require("matplotlib", "--plot")  # before any work, not after it
     expr = parse_expression(args.f)
     start = _parse_start(args.start)
     names = [name.strip() for name in args.optimizer.split(",") if name.strip()]
