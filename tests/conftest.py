@@ -6,9 +6,14 @@ wheel of the pinned torch (scripts/test.sh runs 3.10 and 3.13 so), the tests mar
 ``@pytest.mark.torch`` are deselected with ``-m "not torch"`` and pytest's summary counts them
 ("N deselected"). Without that flag, a missing torch is still an error. Test modules import
 torch in a ``try`` that leaves ``torch = None`` when it is missing, so their other tests still
-run there; an unmarked test that uses torch then fails rather than passing untested.
+run there. A test is marked torch by hand, or found to need it (:func:`_needs_torch`): its code,
+its decorators or a module-level helper or table it uses names torch. A test that still reaches
+torch unmarked fails rather than passing untested.
 """
+import ast
+import functools
 import importlib
+import inspect
 
 import pytest
 
@@ -31,6 +36,53 @@ def pytest_configure(config):
     if missing:
         raise pytest.UsageError("test dependencies missing (run README's test command):\n  "
                                 + "\n  ".join(missing))
+
+
+TORCH_NAMES = frozenset({"torch", "TF"})
+
+
+@functools.lru_cache(maxsize=None)
+def _torch_users(path):
+    """Names of the module-level functions, classes and tables in ``path`` that name torch,
+    directly or through another such name of the module."""
+    tree = ast.parse(open(path, encoding="utf-8").read())
+    refs = {}
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names = [node.name]
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names = [t.id for t in targets if isinstance(t, ast.Name)]
+        else:
+            continue
+        used = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+        used |= {n.value.id for n in ast.walk(node)
+                 if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)}
+        for name in names:
+            refs[name] = used
+    users = {name for name, used in refs.items() if used & TORCH_NAMES}
+    while True:
+        more = {name for name, used in refs.items() if used & users} - users
+        if not more:
+            return frozenset(users)
+        users |= more
+
+
+def _needs_torch(item):
+    function = getattr(item, "function", None)
+    if function is None:
+        return False
+    try:
+        path = inspect.getsourcefile(function)
+    except TypeError:
+        return False
+    return function.__name__ in _torch_users(path)
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
+def pytest_itemcollected(item):
+    if not item.get_closest_marker("torch") and _needs_torch(item):
+        item.add_marker(pytest.mark.torch)
 
 
 @pytest.hookimpl(trylast=True)  # after -m has deselected what it deselects

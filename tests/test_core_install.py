@@ -29,6 +29,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from numpynn.cli.commands.bench import NOT_A_CHECKOUT
+
 REPO = Path(__file__).resolve().parent.parent
 # packages of a core install (pyproject's dependencies): import name -> its site-packages entries
 CORE = {"numpy": ("numpy", "numpy.libs", "numpy-*.dist-info")}
@@ -195,6 +197,4 @@ def test_commands_that_need_an_extra_say_so_in_one_line_before_any_work(core, mn
 def test_bench_says_it_needs_a_checkout(core):
     result = core("bench", "--smoke")
     assert result.returncode == 2
-    assert result.stderr.splitlines() == [
-        "numpynn bench: error: it needs the benchmarks/ folder of a numpynn checkout on the "
-        "import path (a pip install does not ship it)"]
+    assert result.stderr.splitlines() == [f"numpynn bench: error: {NOT_A_CHECKOUT}"]
