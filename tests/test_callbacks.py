@@ -17,6 +17,8 @@ from numpynn.training.callbacks import (
     LRSchedulerCallback,
     ProgressLogger,
     format_epoch,
+    format_step,
+    format_test,
     make_progress,
 )
 from numpynn.optim import SGD, ExponentialLR, ReduceLROnPlateau
@@ -195,18 +197,89 @@ def test_format_epoch_line():
         "Epoch 3/10 loss=0.1234 acc=0.9650 val_loss=0.2345 val_acc=0.9400 lr=0.01 (1.2s)")
 
 
-def test_progress_bar_on_request_writes_tqdm_to_the_stream():
+def test_a_bar_within_each_epoch_and_every_finished_epoch_leaves_its_line():
     stream = io.StringIO()
     trainer, X, y = setup()
     trainer.progress = ProgressLogger(stream=stream, bar=True)
     trainer.fit(X, y, epochs=2, batch_size=8)
     text = stream.getvalue()
-    assert "2/2" in text and "loss=" in text and "Epoch 1/2" not in text
+    assert "step/s" in text or "5/5" in text                      # tqdm's bar over the steps
+    lines = [line.strip("\r") for line in text.replace("\r", "\n").splitlines()]
+    assert sum(line.startswith("Epoch 1/2 loss=") for line in lines) == 1
+    assert sum(line.startswith("Epoch 2/2 loss=") for line in lines) == 1
+
+
+def test_print_every_prints_pytorchs_mnist_example_lines():
+    stream = io.StringIO()
+    trainer, X, y = setup()
+    trainer.progress = ProgressLogger(stream=stream, bar=False, print_every=2)
+    trainer.fit(X, y, epochs=1, batch_size=8)                     # 40 samples: 5 steps
+    lines = stream.getvalue().splitlines()
+    steps = [line for line in lines if line.startswith("Train Epoch")]
+    assert [line.split("\t")[0] for line in steps] == [
+        "Train Epoch: 1 [0/40 (0%)]", "Train Epoch: 1 [16/40 (40%)]", "Train Epoch: 1 [32/40 (80%)]"]
+    first_loss = trainer.history.iteration_loss[0]
+    assert steps[0] == f"Train Epoch: 1 [0/40 (0%)]\tLoss: {first_loss:.6f}"
+    assert lines[-1].startswith("Epoch 1/1 loss=")
+    assert format_step(0, 3200, 60000, 50, 938, 2.19286) == (
+        "Train Epoch: 1 [3200/60000 (5%)]\tLoss: 2.192860")
+
+
+def test_evaluate_can_print_pytorchs_test_line(capsys):
+    trainer, X, y = setup()
+    result = trainer.evaluate(X, y, verbose=True)
+    correct = round(result["acc"] * 40)
+    assert capsys.readouterr().out == (
+        f"Test set: Average loss: {result['loss']:.4f}, Accuracy: {correct}/40 "
+        f"({100 * correct / 40:.0f}%)\n")
+    assert format_test(0.92114, 8353, 10000) == (
+        "Test set: Average loss: 0.9211, Accuracy: 8353/10000 (84%)")
+
+
+def test_early_stopping_says_when_it_stopped_and_what_it_restored():
+    stream = io.StringIO()
+    trainer, X, y = setup()
+    trainer.progress = ProgressLogger(stream=stream, bar=False)
+    stop = EarlyStopping(monitor="loss", patience=0, min_delta=10.0)   # never improves after 1
+    trainer.fit(X, y, epochs=5, batch_size=8, callbacks=[stop])
+    assert stop.stopped_epoch == 1 and stop.restored_epoch == 0
+    assert stream.getvalue().splitlines()[-1] == (
+        f"early stopping: loss did not improve for 0 epochs; stopped after epoch 2, restored "
+        f"the weights of epoch 1 (loss={stop.best:.4f})")
+
+
+def test_a_closed_stream_never_stops_training():
+    class Closed(io.StringIO):
+        def write(self, text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+    trainer, X, y = setup()
+    trainer.progress = ProgressLogger(stream=Closed(), bar=False)
+    trainer.fit(X, y, epochs=3, batch_size=8)
+    assert trainer.epoch == 3
+
+
+def test_a_terminal_with_no_columns_gets_lines_not_an_invisible_bar():
+    master, slave = os.openpty()              # a new pseudo-terminal has 0 rows and 0 columns
+    try:
+        with os.fdopen(slave, "w", closefd=False) as tty:
+            assert tty.isatty() and os.get_terminal_size(slave).columns == 0
+            logger = ProgressLogger(stream=tty)
+            trainer, X, y = setup()
+            trainer.progress = logger
+            trainer.fit(X, y, epochs=1, batch_size=8)
+            assert not logger.wants_steps    # no bar
+        os.set_blocking(master, False)
+        assert b"Epoch 1/1 loss=" in os.read(master, 65536)
+    finally:
+        os.close(master)
+        os.close(slave)
 
 
 def test_make_progress_table():
     assert make_progress(False) is None
     assert make_progress("log").bar is False and make_progress("bar").bar is True
+    assert make_progress("lines").bar is False and make_progress("quiet") is None
     assert make_progress("auto").bar == "auto" and make_progress(True).bar == "auto"
     stream = io.StringIO()
     assert make_progress(stream).stream is stream

@@ -87,6 +87,24 @@ def test_evaluate_takes_a_model_whose_first_layer_is_not_linear(digits_run, tmp_
     assert f"test_acc={metrics['test_acc']:.4f}" in out
 
 
+def test_log_quiet_and_print_every_give_the_courses_output(tmp_path):
+    code, out, err = run_cli("train", "--epochs", 2, *SMALL, "--log", "quiet", "--out",
+                             tmp_path / "q")
+    assert code == 0, err
+    assert "Epoch" not in out and out.strip().splitlines()[-1].startswith("test_acc=")
+    code, out, err = run_cli("train", "--epochs", 1, *SMALL, "--batch-size", 100,
+                             "--print-every", 3, "--log", "lines", "--out", tmp_path / "p")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert [line.split("\t")[0] for line in lines if line.startswith("Train Epoch")] == [
+        "Train Epoch: 1 [0/809 (0%)]", "Train Epoch: 1 [300/809 (33%)]",
+        "Train Epoch: 1 [600/809 (67%)]"]
+    assert re.fullmatch(r"Test set: Average loss: \d+\.\d{4}, Accuracy: \d+/898 \(\d+%\)",
+                        lines[-2])
+    code, out, err = run_cli("train", "--print-every", 0, "--out", tmp_path / "z")
+    assert code == 2 and "--print-every must be >= 1; got 0" in err
+
+
 def test_batchnorm_trains_at_a_batch_size_that_leaves_one_sample(tmp_path):
     """809 digits training samples at batch 8 leave one over; batch norm trains anyway."""
     code, out, err = run_cli("train", "--epochs", 1, *SMALL, "--batchnorm", "--batch-size", 8,

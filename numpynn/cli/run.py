@@ -267,8 +267,8 @@ def _fit_and_write(cfg, run, trainer, run_dir, plots=True):
                 batch_size=cfg.batch_size)
     seconds = time.perf_counter() - start
     test = trainer.evaluate(run.X_test, run.y_test)
-    metrics = {"test_loss": test["loss"], "test_acc": test["acc"], "epochs": trainer.epoch,
-               "seconds": round(seconds, 2)}
+    metrics = {"test_loss": test["loss"], "test_acc": test["acc"], "test_n": len(run.X_test),
+               "epochs": trainer.epoch, "seconds": round(seconds, 2)}
     save(trainer.model, run_dir / MODEL)
     _copy_best_model(run_dir)
     write_history(trainer.history, run_dir / HISTORY)

@@ -12,8 +12,13 @@ The trainer owns the loop and the history; a callback only reacts (Keras's proto
 - ``order``: callbacks run sorted by it (stable), so a schedule steps and early stopping counts
   *before* a :class:`Checkpoint` saves their state.
 
-There are no per-step hooks: the hot loop calls nothing but the model, loss and optimizer.
+There are no per-step hooks for callbacks: the hot loop calls nothing but the model, loss and
+optimizer, and the progress reporter's ``on_step`` when it asks for steps (a bar within the
+epoch, or PyTorch-style lines every ``print_every`` steps). A callback may say what it did in
+one sentence from ``report()`` (early stopping: when it stopped and which epoch it restored);
+the progress reporter prints those when training ends.
 """
+import os
 import sys
 import time
 import warnings
@@ -48,6 +53,10 @@ class Callback:
 
     def on_train_end(self, logs):
         pass
+
+    def report(self):
+        """One sentence about what this callback did in the last ``fit``, or None."""
+        return None
 
     def state_dict(self):
         """The state a resumed run needs; stateless callbacks return ``{}``."""
@@ -160,6 +169,23 @@ class EarlyStopping(Callback):
         if self.restore_best and self.stopped_epoch is not None and self._best_arrays:
             for name, target in _model_arrays(self.trainer.model).items():
                 np.copyto(target, self._best_arrays[name])
+
+    @property
+    def restored_epoch(self):
+        """The epoch (from 0) whose weights the model holds after an early stop, or None."""
+        if self.restore_best and self.stopped_epoch is not None and self._best_arrays:
+            return self.best_epoch
+        return None
+
+    def report(self):
+        if self.stopped_epoch is None:
+            return None
+        said = (f"early stopping: {self.monitor} did not improve for {self.patience} epochs; "
+                f"stopped after epoch {self.stopped_epoch + 1}")
+        if self.restored_epoch is not None:
+            said += (f", restored the weights of epoch {self.restored_epoch + 1} "
+                     f"({self.monitor}={self.best:.4f})")
+        return said
 
     def _snapshot(self):
         for name, array in _model_arrays(self.trainer.model).items():
@@ -284,55 +310,125 @@ def format_epoch(epoch, epochs, logs, seconds):
     return f"Epoch {epoch + 1}/{epochs} {format_logs(logs)} ({seconds:.1f}s)"
 
 
+def format_step(epoch, seen, n, step, steps, loss):
+    """PyTorch's MNIST-example line: ``Train Epoch: 1 [3200/60000 (5%)]\tLoss: 2.192860``.
+
+    ``epoch`` and ``step`` count from 0; ``seen`` is the number of samples before this step.
+    """
+    return f"Train Epoch: {epoch + 1} [{seen}/{n} ({100 * step / steps:.0f}%)]\tLoss: {loss:.6f}"
+
+
+def format_test(loss, correct, n):
+    """PyTorch's evaluation line: ``Test set: Average loss: 0.9211, Accuracy: 8353/10000 (84%)``."""
+    return f"Test set: Average loss: {loss:.4f}, Accuracy: {correct}/{n} ({100 * correct / n:.0f}%)"
+
+
 class ProgressLogger(Callback):
-    """Report each epoch: a tqdm bar over epochs on a terminal, plain log lines otherwise.
+    """Report training: one line per finished epoch, a bar within the epoch on a terminal.
+
+    Every finished epoch leaves its metrics line (``Epoch 3/10 loss=… acc=… (1.2s)``); on a
+    terminal a tqdm bar shows the steps of the running epoch and gives way to that line (as
+    Keras does). With ``print_every=K``, every K-th step also prints PyTorch's MNIST-example
+    line (:func:`format_step`). When training ends, the callbacks' reports are printed (e.g.
+    where early stopping stopped). Writing to a closed stream never stops training.
 
     Parameters
     ----------
     stream : text file, optional
         Where to write; ``sys.stdout`` (looked up when training starts) by default.
     bar : {"auto", True, False}, default "auto"
-        ``"auto"``: a bar when ``stream`` is a terminal. tqdm is imported only for a bar;
-        without it (a core install) the log lines are written instead, with a warning when
-        the bar was asked for by ``bar=True``.
+        ``"auto"``: a bar when ``stream`` is a terminal with columns. tqdm is imported only
+        for a bar; without it (a core install) there is none, with a warning when the bar was
+        asked for by ``bar=True``.
+    print_every : int, optional
+        Print a step line every ``print_every`` steps of each epoch (its first step included).
     """
 
     order = ORDER_PROGRESS
 
-    def __init__(self, stream=None, bar="auto"):
+    def __init__(self, stream=None, bar="auto", print_every=None):
         self.stream, self.bar = stream, bar
-        self._tqdm, self._start = None, 0.0
+        self.print_every = None if print_every is None else check_int(
+            print_every, "print_every", minimum=1, where="ProgressLogger")
+        self._tqdm, self._use_bar, self._start, self._epoch = None, False, 0.0, 0
+
+    @property
+    def wants_steps(self):
+        """True when the loop should call :meth:`on_step` (a bar or step lines)."""
+        return self._use_bar or self.print_every is not None
 
     def on_train_begin(self, logs):
-        stream = self.stream or sys.stdout
-        use_bar = self.bar if self.bar != "auto" else _isatty(stream)
+        self._use_bar = self._bar_wanted(self.stream or sys.stdout)
+
+    def _bar_wanted(self, stream):
+        use_bar = self.bar if self.bar != "auto" else _isatty(stream) and _columns(stream) > 0
         if use_bar and not available("tqdm"):
             if self.bar is True:
                 warnings.warn(f"tqdm is not installed, so progress is shown as log lines "
-                              f"({INSTALL} draws a bar)", stacklevel=2)
-            use_bar = False
-        if use_bar:
-            from tqdm.auto import tqdm
-            self._tqdm = tqdm(total=self.trainer.epochs, initial=self.trainer.epoch,
-                              unit="epoch", file=stream, dynamic_ncols=True)
+                              f"({INSTALL} draws a bar)", stacklevel=3)
+            return False
+        return bool(use_bar)
 
     def on_epoch_begin(self, epoch, logs):
-        self._start = time.perf_counter()
+        self._start, self._epoch = time.perf_counter(), epoch
+
+    def start_epoch(self, steps):
+        """Called by the loop with the number of steps, before the first one."""
+        if self._use_bar:
+            from tqdm.auto import tqdm
+            self._tqdm = tqdm(total=steps, desc=f"Epoch {self._epoch + 1}/{self.trainer.epochs}",
+                              unit="step", file=self.stream or sys.stdout, leave=False,
+                              dynamic_ncols=True)
+
+    def on_step(self, step, steps, seen, n, loss):
+        """After step ``step`` (from 0) of ``steps``; ``seen`` samples came before it."""
+        if self._tqdm is not None:
+            self._tqdm.update(1)
+        if self.print_every is not None and step % self.print_every == 0:
+            self._write(format_step(self._epoch, seen, n, step, steps, loss))
 
     def on_epoch_end(self, epoch, logs):
         seconds = time.perf_counter() - self._start
-        if self._tqdm is not None:
-            self._tqdm.set_postfix_str(format_logs(logs), refresh=False)
-            self._tqdm.update(1)
-            return
-        stream = self.stream or sys.stdout
-        stream.write(format_epoch(epoch, self.trainer.epochs, logs, seconds) + "\n")
-        stream.flush()
+        self._close_bar()
+        self._write(format_epoch(epoch, self.trainer.epochs, logs, seconds))
 
     def on_train_end(self, logs):
+        self._close_bar()
+        for cb in self.trainer._active:
+            said = cb.report()
+            if said is not None:
+                self._write(said)
+
+    def _close_bar(self):
         if self._tqdm is not None:
             self._tqdm.close()
             self._tqdm = None
+
+    def _write(self, line):
+        stream = self.stream or sys.stdout
+        try:
+            stream.write(line + "\n")
+            stream.flush()
+        except (BrokenPipeError, ValueError):   # a closed pipe or file: keep training
+            self.stream = _Discard()
+
+
+class _Discard:
+    """Where progress goes once its stream has closed (``numpynn train | head -1``)."""
+
+    def write(self, text):
+        return len(text)
+
+    def flush(self):
+        pass
+
+
+def _columns(stream):
+    """The terminal width of ``stream`` (0 for a pseudo-terminal with no size)."""
+    try:
+        return os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, OSError, ValueError):
+        return 80
 
 
 def _isatty(stream):
@@ -340,22 +436,26 @@ def _isatty(stream):
     return bool(isatty and isatty())
 
 
-# Trainer(progress=...) -> ProgressLogger's bar argument
-PROGRESS = {"auto": "auto", "bar": True, "log": False}
+# Trainer(progress=...) / --log -> ProgressLogger's bar argument (None: no reporter at all)
+PROGRESS = {"auto": "auto", "bar": True, "lines": False, "log": False, "quiet": None}
 
 
-def make_progress(progress):
-    """The reporter for ``Trainer(progress=...)``: a name in :data:`PROGRESS` (True means
-    ``"auto"``), False (silent), or a text stream (log lines written to it).
+def make_progress(progress, print_every=None):
+    """The reporter for ``Trainer(progress=..., print_every=...)``: a name in :data:`PROGRESS`
+    (True means ``"auto"``; ``"quiet"`` and False print nothing), a text stream (lines
+    written to it), or a :class:`ProgressLogger` itself.
 
     Returns a :class:`ProgressLogger` or None.
     """
     if progress is False or progress is None:
         return None
+    if isinstance(progress, ProgressLogger):
+        return progress
     if hasattr(progress, "write"):
-        return ProgressLogger(stream=progress, bar=False)
+        return ProgressLogger(stream=progress, bar=False, print_every=print_every)
     if progress is True or isinstance(progress, str):
-        return ProgressLogger(bar=choose("auto" if progress is True else progress, PROGRESS,
-                                         "progress", where="Trainer"))
-    raise TypeError(f"Trainer: progress must be 'auto', 'bar', 'log', True, False or a text "
-                    f"stream; got {progress!r}")
+        bar = choose("auto" if progress is True else progress, PROGRESS, "progress",
+                     where="Trainer")
+        return None if bar is None else ProgressLogger(bar=bar, print_every=print_every)
+    raise TypeError(f"Trainer: progress must be one of {', '.join(PROGRESS)}, True, False or a "
+                    f"text stream; got {progress!r}")

@@ -26,7 +26,8 @@ from numpynn._speed.workspace import Workspace
 from numpynn.layers import BatchNorm, Sigmoid
 from numpynn._helpers.validation import (all_finite, as_generator, check_array, check_int,
                                          check_labels, check_positive, check_unit_interval)
-from numpynn.training.callbacks import Callback, LRSchedulerCallback, make_progress
+from numpynn.training.callbacks import (Callback, LRSchedulerCallback, format_test,
+                                        make_progress)
 from numpynn.training.checkpoint import keyed, read_checkpoint, write_checkpoint
 from numpynn.training.history import History
 from numpynn.losses import BCE, Loss, l2_penalty
@@ -127,9 +128,13 @@ class Trainer:
         Clip the global gradient norm to this value before each step.
     rng : int or numpy.random.Generator, optional
         Source of the per-epoch permutations.
-    progress : {"auto", "bar", "log", True, False} or text stream, default "auto"
-        ``"auto"``: a tqdm bar on a terminal, ``Epoch 3/10 loss=…`` lines otherwise;
-        a stream gets the lines; False is silent.
+    progress : {"auto", "bar", "lines", "quiet", True, False} or text stream, default "auto"
+        Every finished epoch prints its line (``Epoch 3/10 loss=… acc=… (1.2s)``);
+        ``"auto"`` adds a bar within the epoch on a terminal, ``"bar"`` always, ``"lines"``
+        never (``"log"`` is the same); a stream gets the lines; ``"quiet"`` or False is silent.
+    print_every : int, optional
+        Also print PyTorch's MNIST-example line every ``print_every`` steps:
+        ``Train Epoch: 1 [3200/60000 (5%)]\tLoss: 2.192860``.
 
     Attributes
     ----------
@@ -153,7 +158,7 @@ class Trainer:
     """
 
     def __init__(self, model, loss_fn, optimizer, *, reg=0.0, schedule=None, callbacks=(),
-                 clip_norm=None, rng=None, progress="auto"):
+                 clip_norm=None, rng=None, progress="auto", print_every=None):
         where = "Trainer"
         self.task = choose_task(loss_fn, where)
         self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
@@ -164,7 +169,7 @@ class Trainer:
         self.callbacks = _check_callbacks(callbacks, where)
         if schedule is not None:
             self.callbacks.append(LRSchedulerCallback(schedule))
-        self.progress = make_progress(progress)
+        self.progress = make_progress(progress, print_every)
         self.rng = as_generator(rng)
         self.history, self.epoch, self.epochs = History(), 0, 0
         self.stop_training = False
@@ -257,8 +262,14 @@ class Trainer:
             getattr(cb, hook)(*args)
 
     # -- evaluation and prediction ------------------------------------------------------------
-    def evaluate(self, X, y, batch_size=1024):
+    def evaluate(self, X, y, batch_size=1024, verbose=False):
         """Loss (penalty included) and accuracy on ``(X, y)`` in eval mode, in large chunks.
+
+        Parameters
+        ----------
+        verbose : bool, default False
+            Also print PyTorch's MNIST-example line for classification:
+            ``Test set: Average loss: 0.9211, Accuracy: 8353/10000 (84%)``.
 
         Returns
         -------
@@ -266,8 +277,12 @@ class Trainer:
             ``{"loss": float, "acc": float}`` (no ``"acc"`` for regression). The loss is the
             per-sample mean over all of X.
         """
-        X, y = self._check_data(X, y, "X", "y", "Trainer.evaluate")
-        return self._evaluate(X, y, check_int(batch_size, "batch_size", minimum=1, where="Trainer.evaluate"))
+        where = "Trainer.evaluate"
+        X, y = self._check_data(X, y, "X", "y", where)
+        result = self._evaluate(X, y, check_int(batch_size, "batch_size", minimum=1, where=where))
+        if verbose and "acc" in result:
+            print(format_test(result["loss"], round(result["acc"] * len(X)), len(X)))
+        return result
 
     def _evaluate(self, X, y, batch_size):
         count, loss_fn = CORRECT[self.task], _loss_kernel(self.loss_fn)
@@ -402,6 +417,10 @@ class _Loop:
         order = epoch_order(n, self.shuffle, self.trainer.rng)
         steps = len(self.bounds)
         losses, correct = np.empty(steps), 0
+        progress = self.trainer.progress
+        progress = progress if progress is not None and progress.wants_steps else None
+        if progress is not None:
+            progress.start_epoch(steps)
         self.model.train()
         # overflow on the way to a NaN loss is reported once, as TrainingDiverged, not as warnings
         with np.errstate(over="ignore", invalid="ignore"):
@@ -410,6 +429,8 @@ class _Loop:
                 if not math.isfinite(losses[step]):
                     raise self.trainer._diverged(epoch, step, steps, losses[step])
                 correct += right
+                if progress is not None:
+                    progress.on_step(step, steps, start, n, losses[step])
             self._check_weights(epoch, steps)
         self.trainer.history.iteration_loss.extend(losses.tolist())
         logs = {"loss": float(losses.mean())}

@@ -76,6 +76,13 @@ def add_arguments(parser):
                        help="never download missing dataset files")
     files.add_argument("--no-plots", dest="plots", action="store_false",
                        help="skip the PNG pictures (faster; the other files are written)")
+    output = parser.add_argument_group("output")
+    output.add_argument("--log", choices=("auto", "lines", "bar", "quiet"), default="auto",
+                        help="lines: one line per epoch; bar: also a bar within each epoch; "
+                             "quiet: nothing but the result (default auto: bar on a terminal)")
+    output.add_argument("--print-every", type=int, metavar="K", default=None,
+                        help="also print PyTorch's 'Train Epoch: 1 [3200/60000 (5%%)]  Loss: …' "
+                             "line every K steps, and its 'Test set: …' line at the end")
 
 
 def given_settings(args):
@@ -98,14 +105,29 @@ def run(args):
                 cfg = RunConfig.from_toml(args.config, overrides=given)
             else:
                 cfg = RunConfig.from_dict(given, source="command line")
-            result = runs.train(cfg, args.out, args.data_dir, args.download, progress="auto",
-                                log=sys.stdout, plots=args.plots)
+            result = runs.train(cfg, args.out, args.data_dir, args.download,
+                                progress=_progress(args), log=sys.stdout, plots=args.plots)
     except TrainingDiverged as err:
         raise UsageError(str(err)) from None
     m = result.metrics
+    if args.print_every is not None and "test_acc" in m:
+        from numpynn.training.callbacks import format_test
+        print(format_test(m["test_loss"], round(m["test_acc"] * m["test_n"]), m["test_n"]))
     print(f"test_acc={m['test_acc']:.4f} test_loss={m['test_loss']:.4f} "
           f"(run folder: {result.run_dir})")
     return 0
+
+
+def _progress(args):
+    """The Trainer's progress reporter for --log and --print-every (None: quiet)."""
+    from numpynn.training.callbacks import PROGRESS, ProgressLogger
+
+    if args.print_every is not None and args.print_every < 1:
+        raise UsageError(f"--print-every must be >= 1; got {args.print_every}")
+    bar = PROGRESS[args.log]
+    if bar is None:
+        return None
+    return ProgressLogger(bar=bar, print_every=args.print_every)
 
 
 def _resume(args, given, runs):
@@ -115,4 +137,4 @@ def _resume(args, given, runs):
                          f"{', '.join('--' + n.replace('_', '-') for n in ignored)}\nhelp: "
                          "only --epochs (the new total) and --data-dir go with --resume")
     return runs.resume(args.resume, given.get("epochs"), args.data_dir, args.download,
-                       progress="auto", log=sys.stdout, plots=args.plots)
+                       progress=_progress(args), log=sys.stdout, plots=args.plots)
