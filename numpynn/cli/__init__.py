@@ -51,19 +51,42 @@ def _command_module(name):
 
 
 def main(argv=None):
-    """Entry point of the console script; returns the exit code."""
-    parser = build_parser()
-    args, unknown = parser.parse_known_args(argv)
-    if unknown and not getattr(args, "accepts_any_arguments", False):
-        parser.error(f"unrecognized arguments: {' '.join(unknown)}")  # as parse_args does
+    """Entry point of the console script; returns the exit code (2 for an error, 130 after
+    Ctrl-C)."""
+    name = "numpynn"
     try:
-        with _one_line_warnings(f"numpynn {args.command}"):
-            return args.run(args)
+        parser = build_parser()
+        args, unknown = parser.parse_known_args(argv)
+        if unknown and not getattr(args, "accepts_any_arguments", False):
+            parser.error(f"unrecognized arguments: {' '.join(unknown)}")  # as parse_args does
+        name = f"numpynn {args.command}"
+        with _one_line_warnings(name):
+            return _run(args, name)
+    except KeyboardInterrupt as err:
+        if os.environ.get("NUMPYNN_DEBUG"):
+            raise
+        run_dir = getattr(err, "run_dir", None)   # a run folder was being written
+        hint = f"; resume with numpynn train --resume {run_dir}" if run_dir else ""
+        print(f"{name}: interrupted{hint}", file=sys.stderr)
+        return 130
+
+
+def _run(args, name):
+    try:
+        code = args.run(args)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        # the only pipes the commands write to are stdout and stderr, so their reader has
+        # gone (`numpynn summary DIR | head -1`): only the rest of the report is lost (a
+        # training reports through streams that never raise, so its run folder is complete)
+        _discard_stdout()
+        return 0
     except (UsageError, MissingExtraError, ValueError, TypeError, OSError) as err:
         if os.environ.get("NUMPYNN_DEBUG"):
             raise
         first, *rest = str(err).strip().splitlines() or [type(err).__name__]
-        print(f"numpynn {args.command}: error: {first}", file=sys.stderr)
+        print(f"{name}: error: {first}", file=sys.stderr)
         for line in rest:
             print(f"  {line}", file=sys.stderr)
         return 2
@@ -82,6 +105,14 @@ def _one_line_warnings(prefix):
         yield
     finally:
         warnings.formatwarning = original
+
+
+def _discard_stdout():
+    """Point stdout at os.devnull, so that Python's own flush at exit finds no closed pipe."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,13 @@ The library behind ``numpynn train``, ``evaluate`` and ``summary``. A run folder
 ``confusion_matrix.png``   test-set confusion matrix
 ``test_predictions.png``   test images titled predicted / true, misclassified first
 ``first_layer_weights.png`` the first Linear layer's columns as images (CS231n's picture)
+``.lock``                  locked while a process writes the folder (:mod:`numpynn.cli.folder`)
 =========================  ===================================================================
+
+One process at a time writes a run folder (:mod:`numpynn.cli.folder`), and every interrupted
+run finishes with ``numpynn train --resume DIR``: from its last checkpoint, from epoch 0 if it
+has none yet, or, when its training had ended, by writing the model and the other files from
+the last checkpoint.
 
 Data for a run (:func:`prepare_data`) are a pure function of the config: the dataset's own
 train/test split, then the optional seeded ``n_train`` subset, the seeded validation split,
@@ -39,14 +45,17 @@ from numpynn._helpers.extras import INSTALL, available
 from numpynn._helpers.io import atomic_write_text
 from numpynn.training.callbacks import Checkpoint, EarlyStopping
 from numpynn.cli.config import PREPROCESSING, RunConfig
+from numpynn.cli.folder import check_settings, run_settings, say, writing
 from numpynn.losses import LOSSES
 from numpynn.models import HEADS, auto_loss, mlp
 from numpynn.optim import OPTIMIZERS, ExponentialLR
-from numpynn.serialization import from_arrays, read_npz, save
+from numpynn.serialization import save
+from numpynn.training.checkpoint import read_checkpoint_model
 from numpynn.training.trainer import Trainer
 
 CONFIG, HISTORY, MODEL, BEST_MODEL = "config.toml", "history.csv", "model.npz", "model-best.npz"
 METRICS, SUMMARY, CHECKPOINTS = "metrics.json", "summary.txt", "checkpoints"
+METRIC_KEYS = ("test_loss", "test_acc", "epochs", "seconds")   # metrics.json's keys
 PLOTS = ("learning_curves.png", "confusion_matrix.png", "test_predictions.png",
          "first_layer_weights.png")
 GRID_IMAGES = 36      # test images in test_predictions.png
@@ -201,54 +210,85 @@ def train(cfg, out=None, data_dir=None, download=True, progress=False, log=None,
         Gets one line describing the run before training starts.
     plots : bool
         Draw the four PNG pictures (:data:`PLOTS`); without matplotlib, a warning instead.
+
+    Raises
+    ------
+    numpynn.cli.folder.RunFolderInUse
+        Another process is writing ``out``.
     """
     run_dir = Path(out) if out is not None else default_run_dir(cfg.dataset)
-    if (run_dir / CONFIG).exists():
-        raise ValueError(f"--out {run_dir} already holds a run\nhelp: continue it with "
-                         f"--resume {run_dir}, or choose another --out")
+    _refuse_existing_run(run_dir)   # before the data load, to fail fast
     run = prepare_data(cfg, data_dir, download)
     plots = _can_plot(plots)  # after the data: a missing dataset package is the error to show
     model = build_model(cfg, run.X_train.shape[1], run.dataset.n_classes)
     trainer = build_trainer(cfg, model, run.dataset.n_classes, run_dir, run.X_val is not None,
                             progress)
     run_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(run_dir / CONFIG, cfg.to_toml(header=f"numpynn run {run_dir.name}"))
-    if log is not None:
-        print(describe(cfg, run, model), file=log)
-    return _fit_and_write(cfg, run, trainer, run_dir, plots)
+    with writing(run_dir, "--out", [CHECKPOINTS], marker=CONFIG):
+        _refuse_existing_run(run_dir)   # again under the lock: a run may have begun meanwhile
+        trainer.run_info = run_settings(cfg)
+        atomic_write_text(run_dir / CONFIG, cfg.to_toml(header=f"numpynn run {run_dir.name}"))
+        say(log, describe(cfg, run, model))
+        return _fit_and_write(cfg, run, trainer, run_dir, plots)
 
 
 def resume(run_dir, epochs=None, data_dir=None, download=True, progress=False, log=None,
            plots=True):
-    """Continue the run in ``run_dir`` from its last checkpoint until ``epochs`` in total.
+    """Finish the run in ``run_dir``, training until ``epochs`` in total (default: its
+    config's), whatever stopped it.
 
-    Everything else comes from ``run_dir/config.toml``; the folder's files are rewritten. With
-    the same seed, stopping after any epoch and resuming gives bit-identical weights.
+    From its last checkpoint when it has one (the settings of ``config.toml`` must be those
+    the checkpoint recorded, ``epochs`` aside); from epoch 0 when it was stopped before its
+    first checkpoint. A run whose training had ended (all epochs done, or early stopping)
+    trains no further: its model and files are written from the last checkpoint, as the
+    uninterrupted run wrote them. With the same seed the weights are bit-identical to a run
+    that was never stopped.
+
+    Raises
+    ------
+    numpynn.cli.folder.RunFolderInUse
+        Another process is writing ``run_dir``.
+    ModelFileError
+        The checkpoint is damaged; names the file and the field.
+    ValueError
+        ``config.toml`` was edited since the checkpoint, or ``epochs`` is below the epochs
+        already trained.
     """
     run_dir = Path(run_dir)
-    cfg = read_config(run_dir)
-    checkpoint = run_dir / CHECKPOINTS / Checkpoint.LAST
-    if not checkpoint.is_file():
-        raise FileNotFoundError(f"--resume {run_dir}: no checkpoint {checkpoint}\nhelp: the "
-                                "run was not written by numpynn train, or was interrupted "
-                                "before its first epoch ended")
-    if epochs is not None:
-        cfg = cfg.replace(epochs=epochs)
-    run = prepare_data(cfg, data_dir, download)
-    plots = _can_plot(plots)  # after the data: a missing dataset package is the error to show
-    model = build_model(cfg, run.X_train.shape[1], run.dataset.n_classes)
-    trainer = build_trainer(cfg, model, run.dataset.n_classes, run_dir, run.X_val is not None,
-                            progress)
-    trainer.load_checkpoint(checkpoint)
-    if cfg.epochs <= trainer.epoch:
-        raise ValueError(f"--resume {run_dir}: the run has already trained {trainer.epoch} "
-                         f"epochs; got --epochs {cfg.epochs}\nhelp: pass the new total, "
-                         f"e.g. --epochs {trainer.epoch * 2}")
-    atomic_write_text(run_dir / CONFIG, cfg.to_toml(header=f"numpynn run {run_dir.name}"))
-    if log is not None:
-        print(f"resuming {run_dir} after epoch {trainer.epoch}: "
-              f"{describe(cfg, run, model)}", file=log)
-    return _fit_and_write(cfg, run, trainer, run_dir, plots)
+    read_config(run_dir)   # a clear error when it is not a run folder
+    with writing(run_dir, "--resume", [CHECKPOINTS], marker=CONFIG):
+        configured = cfg = read_config(run_dir)
+        if epochs is not None:
+            cfg = cfg.replace(epochs=epochs)
+        run = prepare_data(cfg, data_dir, download)
+        plots = _can_plot(plots)  # after the data: a missing dataset is the error to show
+        model = build_model(cfg, run.X_train.shape[1], run.dataset.n_classes)
+        trainer = build_trainer(cfg, model, run.dataset.n_classes, run_dir,
+                                run.X_val is not None, progress)
+        checkpoint = run_dir / CHECKPOINTS / Checkpoint.LAST
+        if checkpoint.is_file():
+            trainer.load_checkpoint(checkpoint)
+            check_settings(run_dir, run_dir / CONFIG, cfg, trainer.run_info)
+        if cfg.epochs < trainer.epoch:
+            raise ValueError(f"--resume {run_dir}: the run has already trained {trainer.epoch} "
+                             f"epochs; got --epochs {cfg.epochs}\nhelp: pass the new total, "
+                             f"e.g. --epochs {trainer.epoch * 2}")
+        # early stopping ended it, unless more epochs are asked for than the run had
+        ended = trainer.epoch == cfg.epochs or (_stopped_early(trainer)
+                                                and cfg.epochs <= configured.epochs)
+        trainer.run_info = run_settings(cfg)
+        atomic_write_text(run_dir / CONFIG, cfg.to_toml(header=f"numpynn run {run_dir.name}"))
+        if ended:
+            say(log, f"finishing {run_dir}: its training ended after epoch {trainer.epoch}; "
+                     "writing the model and the other files")
+        elif checkpoint.is_file():
+            say(log, f"resuming {run_dir} after epoch {trainer.epoch}: "
+                     f"{describe(cfg, run, model)}")
+        else:
+            say(log, f"{run_dir} has no checkpoint yet; training from epoch 0: "
+                     f"{describe(cfg, run, model)}")
+        return _fit_and_write(cfg, run, trainer, run_dir, plots,
+                              epochs=trainer.epoch if ended else cfg.epochs)
 
 
 def _can_plot(plots):
@@ -261,10 +301,21 @@ def _can_plot(plots):
     return plots
 
 
-def _fit_and_write(cfg, run, trainer, run_dir, plots=True):
+def _stopped_early(trainer):
+    return any(isinstance(cb, EarlyStopping) and cb.stopped_epoch is not None
+               for cb in trainer.callbacks)
+
+
+def _refuse_existing_run(run_dir):
+    if (run_dir / CONFIG).exists():
+        raise ValueError(f"--out {run_dir} already holds a run\nhelp: continue it with "
+                         f"--resume {run_dir}, or choose another --out")
+
+
+def _fit_and_write(cfg, run, trainer, run_dir, plots=True, epochs=None):
     start = time.perf_counter()
-    trainer.fit(run.X_train, run.y_train, run.X_val, run.y_val, epochs=cfg.epochs,
-                batch_size=cfg.batch_size)
+    trainer.fit(run.X_train, run.y_train, run.X_val, run.y_val,
+                epochs=cfg.epochs if epochs is None else epochs, batch_size=cfg.batch_size)
     seconds = time.perf_counter() - start
     test = trainer.evaluate(run.X_test, run.y_test)
     metrics = {"test_loss": test["loss"], "test_acc": test["acc"], "test_n": len(run.X_test),
@@ -285,9 +336,7 @@ def _copy_best_model(run_dir):
     """``checkpoints/best.npz`` (a full checkpoint) -> ``model-best.npz`` (weights only)."""
     best = run_dir / CHECKPOINTS / Checkpoint.BEST
     if best.is_file():
-        arrays, meta = read_npz(best)
-        weights = {k[len("model/"):]: v for k, v in arrays.items() if k.startswith("model/")}
-        save(from_arrays(meta["model"], weights, source=str(best)), run_dir / BEST_MODEL)
+        save(read_checkpoint_model(best), run_dir / BEST_MODEL)
 
 
 # -------------------------------------------------------------------------- run-folder files
@@ -407,8 +456,27 @@ def evaluate(run_dir, dataset=None, data_dir=None, download=True, model_file=MOD
 
 
 def read_metrics(run_dir):
+    """``metrics.json`` (``{}`` when there is none), checked: an object of the numbers
+    :data:`METRIC_KEYS`."""
     path = Path(run_dir) / METRICS
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    if not path.is_file():
+        return {}
+    help_line = f"help: numpynn train --resume {run_dir} writes it again"
+    try:
+        metrics = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ValueError(f"{path}: not valid JSON ({err})\n{help_line}") from None
+    if not isinstance(metrics, dict):
+        raise ValueError(f"{path}: expected a JSON object of {', '.join(METRIC_KEYS)}\n"
+                         f"{help_line}")
+    missing = [key for key in METRIC_KEYS if key not in metrics]
+    wrong = [key for key in METRIC_KEYS if key in metrics and (
+        isinstance(metrics[key], bool) or not isinstance(metrics[key], (int, float)))]
+    if missing or wrong:
+        raise ValueError(f"{path}: missing {missing or 'nothing'}, not numbers "
+                         f"{wrong or 'none'}; it has {', '.join(metrics) or 'no keys'}\n"
+                         f"{help_line}")
+    return metrics
 
 
 def summarize(run_dir):

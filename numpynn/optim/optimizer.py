@@ -163,6 +163,16 @@ class Optimizer:
         Continuing after a restore is bit-identical to never stopping. The dict may come back
         from ``np.load`` (0-d arrays for scalars). Nothing changes if it does not fit.
         """
+        self.__dict__.update(self._restored(state_dict).__dict__)
+
+    def check_state_dict(self, state_dict):
+        """Raise as :meth:`load_state_dict` would for ``state_dict``, changing nothing; return
+        the hyper-parameters it holds (name -> value, as the attributes hold them)."""
+        restored = self._restored(state_dict)
+        return {name: getattr(restored, name) for name in self.hyper}
+
+    def _restored(self, state_dict):
+        """A new optimizer on the same params holding ``state_dict``, checked; self unchanged."""
         where = f"{type(self).__name__}.load_state_dict"
         d = {key: value if key.startswith("state.") else _plain(value)   # buffers may be 0-d
              for key, value in state_dict.items()}
@@ -188,5 +198,5 @@ class Optimizer:
                                 f"expected {buf.dtype} (the dtype of params[{key!r}])")
             np.copyto(buf, saved)
         fresh.step_count = check_int(d["step_count"], "step_count", minimum=0, where=where)
-        self.__dict__.update(fresh.__dict__)
+        return fresh
 

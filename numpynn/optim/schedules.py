@@ -1,4 +1,5 @@
 """Learning-rate schedules, stepped once per epoch; each changes ``optimizer.lr``."""
+import copy
 import math
 
 from numpynn._helpers.validation import check_positive, choose
@@ -63,6 +64,12 @@ class LRScheduler:
     def load_state_dict(self, state_dict):
         """Restore :meth:`state_dict` output, including ``optimizer.lr = last_lr``, so it does
         not matter whether the optimizer or the schedule is loaded first."""
+        self.__dict__.update(self.check_state_dict(state_dict))
+        self.optimizer.lr = self.last_lr
+
+    def check_state_dict(self, state_dict):
+        """Raise as :meth:`load_state_dict` would for ``state_dict``, changing nothing; return
+        its values converted (name -> value, for the attributes of the same names)."""
         where = f"{type(self).__name__}.load_state_dict"
         d = {key: _plain(value) for key, value in state_dict.items()}
         tables = {"base_lr": _real, "last_epoch": _count, "last_lr": _real, **self.hyper,
@@ -75,14 +82,15 @@ class LRScheduler:
             raise _key_mismatch({"schedule": None, **tables}, d, "state_dict has the wrong keys",
                                 where, f"pass the state_dict() of a {type(self).__name__}")
         values = converted(tables, d, where)
-        previous = dict(self.__dict__)
-        self.__dict__.update(values)
-        try:
-            self._validate()
-        except (TypeError, ValueError):
-            self.__dict__.update(previous)
-            raise
-        self.optimizer.lr = self.last_lr
+        for name in ("base_lr", "last_lr"):   # last_lr becomes the optimizer's rate
+            check_positive(values[name], name, allow_zero=True, where=where)
+        for name in ("last_epoch", *(n for n, c in self.counters.items() if c is _count)):
+            if values[name] < 0:
+                raise ValueError(f"{where}: {name} must be an integer >= 0; got {values[name]}")
+        probe = copy.copy(self)   # _validate reads the attributes; self stays as it is
+        probe.__dict__.update(values)
+        probe._validate()
+        return values
 
 
 class ExponentialLR(LRScheduler):

@@ -7,8 +7,10 @@ The trainer owns the loop and the history; a callback only reacts (Keras's proto
   ``{"loss": …, "acc": …, "val_loss": …, "val_acc": …, "lr": …}``;
 - ``self.trainer`` is set before training starts; a callback stops training by setting
   ``self.trainer.stop_training = True``;
-- ``state_dict()`` / ``load_state_dict(d)``: everything a resumed run needs (plain numbers,
-  strings and ndarrays), saved in training checkpoints;
+- ``state_dict()`` / ``load_state_dict(d)``: everything a resumed run needs, saved in training
+  checkpoints. A callback declares it in ``state_fields`` (name -> check), and restores those
+  fields and nothing else, each checked for type and range: a checkpoint holds counters,
+  metrics and arrays, never a path, a stream or a switch;
 - ``order``: callbacks run sorted by it (stable), so a schedule steps and early stopping counts
   *before* a :class:`Checkpoint` saves their state.
 
@@ -18,6 +20,7 @@ epoch, or PyTorch-style lines every ``print_every`` steps). A callback may say w
 one sentence from ``report()`` (early stopping: when it stopped and which epoch it restored);
 the progress reporter prints those when training ends.
 """
+import math
 import os
 import sys
 import time
@@ -27,17 +30,51 @@ from pathlib import Path
 import numpy as np
 
 from numpynn._helpers.extras import INSTALL, available
-from numpynn._helpers.validation import check_int, check_range, choose
+from numpynn._helpers.validation import all_finite, check_int, check_range, choose
 
 # order: schedules first, then the rules that read the metrics, then reporting, then saving
 ORDER_SCHEDULE, ORDER_DEFAULT, ORDER_PROGRESS, ORDER_CHECKPOINT = -10, 0, 50, 100
 
 
+# -- checks of restored state: check(value, name, where) -> the value to restore --------------
+def _count(value, name, where):
+    return check_int(value, name, minimum=0, where=where)
+
+
+def _metric(value, name, where):
+    value = check_range(value, name, where=where)
+    if not math.isfinite(value):
+        raise ValueError(f"{where}: {name} must be a finite number; got {value}")
+    return value
+
+
+def _optional(check):
+    """``check``, with None allowed (e.g. no best value yet)."""
+    return lambda value, name, where: None if value is None else check(value, name, where)
+
+
+def checked_fields(table, state, where):
+    """``{name: check(state[name])}`` for each ``name -> check`` of ``table``; ``state`` must
+    hold exactly those names."""
+    if not isinstance(state, dict):
+        raise TypeError(f"{where}: the state must be a dict; got {type(state).__name__}")
+    unknown, missing = sorted(set(state) - set(table)), sorted(set(table) - set(state))
+    if unknown or missing:
+        raise ValueError(f"{where}: the state holds exactly {', '.join(table) or 'nothing'}; "
+                         f"unknown: {unknown}, missing: {missing}")
+    return {name: check(state[name], name, where) for name, check in table.items()}
+
+
 class Callback:
-    """Base class: every hook does nothing; subclasses override the ones they need."""
+    """Base class: every hook does nothing; subclasses override the ones they need.
+
+    ``state_fields`` maps each attribute a checkpoint saves and restores to its check,
+    ``check(value, name, where) -> value``; nothing else is saved or restored.
+    """
 
     order = ORDER_DEFAULT
     trainer = None
+    state_fields = {}
 
     def set_trainer(self, trainer):
         self.trainer = trainer
@@ -59,12 +96,21 @@ class Callback:
         return None
 
     def state_dict(self):
-        """The state a resumed run needs; stateless callbacks return ``{}``."""
-        return {}
+        """The state a resumed run needs: the attributes named in ``state_fields``."""
+        return {name: getattr(self, name) for name in self.state_fields}
+
+    def check_state(self, state, model=None):
+        """``state`` checked, changing nothing: exactly the fields :meth:`state_dict` writes,
+        each type- and range-checked (``model``: the trainer's, for callbacks that keep copies
+        of its arrays). Returns attribute -> value; raises TypeError or ValueError naming the
+        field."""
+        return checked_fields(self.state_fields, state, f"{type(self).__name__}.load_state_dict")
 
     def load_state_dict(self, state):
-        for key, value in state.items():
-            setattr(self, key, value)
+        """Restore :meth:`state_dict` output: the checked fields, nothing else."""
+        model = self.trainer.model if self.trainer is not None else None
+        for name, value in self.check_state(state, model).items():
+            setattr(self, name, value)
 
 
 # -- "is this value better than the best so far?" -----------------------------------------------
@@ -140,6 +186,10 @@ class EarlyStopping(Callback):
     >>> # trainer.fit(X, y, X_val, y_val, epochs=100, callbacks=[stop])
     """
 
+    state_fields = {"best": _optional(_metric), "best_epoch": _optional(_count), "wait": _count,
+                    "stopped_epoch": _optional(_count)}
+    ARRAYS = "best_arrays/"   # state keys of the best epoch's arrays: best_arrays/<name>
+
     def __init__(self, monitor="val_loss", patience=5, min_delta=0.0, mode="auto",
                  restore_best=True):
         where = "EarlyStopping"
@@ -195,20 +245,45 @@ class EarlyStopping(Callback):
                 self._best_arrays[name] = array.copy()
 
     def state_dict(self):
-        state = {"best": self.best, "best_epoch": self.best_epoch, "wait": self.wait,
-                 "stopped_epoch": self.stopped_epoch}
-        state.update({f"best_arrays/{name}": a for name, a in self._best_arrays.items()})
+        state = super().state_dict()
+        state.update({f"{self.ARRAYS}{name}": a for name, a in self._best_arrays.items()})
         return state
 
-    def load_state_dict(self, state):
-        prefix = "best_arrays/"
-        self._best_arrays = {k[len(prefix):]: np.array(v) for k, v in state.items()
-                             if k.startswith(prefix)}
-        super().load_state_dict({k: v for k, v in state.items() if not k.startswith(prefix)})
+    def check_state(self, state, model=None):
+        where = "EarlyStopping.load_state_dict"
+        if not isinstance(state, dict):
+            raise TypeError(f"{where}: the state must be a dict; got {type(state).__name__}")
+        arrays = {k[len(self.ARRAYS):]: v for k, v in state.items() if k.startswith(self.ARRAYS)}
+        checked = super().check_state({k: v for k, v in state.items()
+                                       if not k.startswith(self.ARRAYS)})
+        if (checked["best"] is None) != (checked["best_epoch"] is None):
+            raise ValueError(f"{where}: best and best_epoch must both be set or both None; got "
+                             f"{checked['best']!r} and {checked['best_epoch']!r}")
+        checked["_best_arrays"] = _checked_copies(arrays, model, where)
+        return checked
 
 
 def _model_arrays(model):
     return {**model.params(), **model.buffers()}
+
+
+def _checked_copies(arrays, model, where):
+    """Copies of saved model arrays: none, or one per parameter and buffer of ``model`` with
+    its shape and dtype (unchecked against a model when it is None), all finite."""
+    for name, value in arrays.items():
+        if not isinstance(value, np.ndarray) or value.dtype.kind != "f" or not all_finite(value):
+            raise ValueError(f"{where}: best_arrays/{name} must be a finite float array")
+    if model is not None and arrays:
+        targets = _model_arrays(model)
+        if arrays.keys() != targets.keys():
+            raise ValueError(f"{where}: best_arrays hold {sorted(arrays)}; the model has "
+                             f"{sorted(targets)}")
+        for name, target in targets.items():
+            if arrays[name].shape != target.shape or arrays[name].dtype != target.dtype:
+                raise ValueError(f"{where}: best_arrays/{name} has shape {arrays[name].shape} "
+                                 f"{arrays[name].dtype}; the model's is {target.shape} "
+                                 f"{target.dtype}")
+    return {name: np.array(value) for name, value in arrays.items()}
 
 
 class Checkpoint(Callback):
@@ -219,6 +294,8 @@ class Checkpoint(Callback):
     (weights, buffers, optimizer, schedule and callback state, history, random states), so
     ``Trainer.load_checkpoint(directory / "last.npz")`` resumes bit-identically. A file is
     replaced only by a complete new one; a diverged run (NaN loss) raises before it is written.
+    ``best.npz`` is written before ``last.npz``: a run killed between the two resumes from the
+    epoch before, and writing ``best.npz`` again gives the same file.
 
     Parameters
     ----------
@@ -236,6 +313,7 @@ class Checkpoint(Callback):
 
     order = ORDER_CHECKPOINT
     LAST, BEST = "last.npz", "best.npz"
+    state_fields = {"best": _optional(_metric), "best_epoch": _optional(_count)}
 
     def __init__(self, directory, monitor="val_loss", save_best=True, save_last=True,
                  mode="auto"):
@@ -250,13 +328,10 @@ class Checkpoint(Callback):
         improved = value is not None and _improved(self.mode, value, self.best)
         if improved:
             self.best, self.best_epoch = float(value), epoch
-        if self.save_last:
-            self.trainer.save_checkpoint(self.directory / self.LAST)
         if improved:
             self.trainer.save_checkpoint(self.directory / self.BEST)
-
-    def state_dict(self):
-        return {"best": self.best, "best_epoch": self.best_epoch}
+        if self.save_last:
+            self.trainer.save_checkpoint(self.directory / self.LAST)
 
 
 class LRSchedulerCallback(Callback):
@@ -291,8 +366,20 @@ class LRSchedulerCallback(Callback):
     def state_dict(self):
         return self.schedule.state_dict()
 
+    def check_state(self, state, model=None):
+        """The schedule's own check, and its hyper-parameters must be this schedule's: a
+        checkpoint continues a run, it does not reconfigure it."""
+        values = self.schedule.check_state_dict(state)
+        for name in self.schedule.hyper:
+            if values[name] != getattr(self.schedule, name):
+                raise ValueError(f"{type(self.schedule).__name__}.load_state_dict: the state "
+                                 f"has {name}={values[name]!r}; this schedule has "
+                                 f"{getattr(self.schedule, name)!r}\nhelp: build the "
+                                 "schedule as for the run that wrote the state")
+        return state
+
     def load_state_dict(self, state):
-        self.schedule.load_state_dict(state)
+        self.schedule.load_state_dict(self.check_state(state))
 
 
 # -- progress ------------------------------------------------------------------------------------
@@ -401,7 +488,10 @@ class ProgressLogger(Callback):
 
     def _close_bar(self):
         if self._tqdm is not None:
-            self._tqdm.close()
+            try:
+                self._tqdm.close()
+            except (OSError, ValueError):   # its stream closed: nothing more to draw
+                pass
             self._tqdm = None
 
     def _write(self, line):

@@ -28,7 +28,8 @@ from numpynn._helpers.validation import (all_finite, as_generator, check_array, 
                                          check_labels, check_positive, check_unit_interval)
 from numpynn.training.callbacks import (Callback, LRSchedulerCallback, format_test,
                                         make_progress)
-from numpynn.training.checkpoint import keyed, read_checkpoint, write_checkpoint
+from numpynn.training.checkpoint import (checked_callback_state, keyed, read_checkpoint,
+                                         restore_model, write_checkpoint)
 from numpynn.training.history import History
 from numpynn.losses import BCE, Loss, l2_penalty
 from numpynn.optim import clip_grad_norm
@@ -143,6 +144,10 @@ class Trainer:
         Epochs completed so far (a further ``fit`` continues from here).
     stop_training : bool
         Set by a callback to end ``fit`` after the current epoch.
+    run_info : dict
+        Plain data describing the run (``numpynn train`` keeps its settings here), written
+        into every checkpoint and read back by :meth:`load_checkpoint`; numpynn never acts on
+        it, so a resume can compare it with the settings it was given.
 
     Examples
     --------
@@ -173,8 +178,10 @@ class Trainer:
         self.rng = as_generator(rng)
         self.history, self.epoch, self.epochs = History(), 0, 0
         self.stop_training = False
+        self.run_info = {}
         self._active = list(self.callbacks)     # the callbacks of the running fit
         self._pending_states = {}                # callback states loaded from a checkpoint
+        self._pending_source = None              # ... and the file they came from
 
     # -- fit -------------------------------------------------------------------------------------
     def fit(self, X, y, X_val=None, y_val=None, epochs=10, batch_size=64, shuffle=True,
@@ -352,7 +359,7 @@ class Trainer:
         and the layers' random-generator states (see :mod:`numpynn.training.checkpoint`).
         """
         write_checkpoint(path, self.model, self.optimizer, self.epoch, self.history, self.rng,
-                         self._active)
+                         self._active, self.run_info)
 
     def load_checkpoint(self, path):
         """Restore a :meth:`save_checkpoint` file into this trainer, its model and optimizer.
@@ -360,14 +367,32 @@ class Trainer:
         Build the trainer as for the original run (same architecture, loss, optimizer,
         schedule and callbacks), load, then ``fit(..., epochs=total)``: the result is
         bit-identical to an uninterrupted run. Returns self.
+
+        Loading is a transaction: every field of the file is checked first (against this
+        trainer's model, optimizer, generator and callbacks; see
+        :mod:`numpynn.training.checkpoint`), and only then is anything changed.
+
+        Raises
+        ------
+        ModelFileError
+            A field is missing, unknown, of the wrong type or out of range, or the file is of
+            another architecture or optimizer; names the file and the field. The trainer, its
+            model, optimizer and callbacks are then exactly as they were.
         """
-        state = read_checkpoint(path, self.model)   # restores the model's arrays in place
+        known = self._known_callbacks()
+        state = read_checkpoint(path, self.model, self.optimizer, self.rng, known)
+        restore_model(self.model, state)   # from here on nothing can fail
         self.optimizer.load_state_dict(state.optimizer)
         self.rng.bit_generator.state = state.rng
-        self.history, self.epoch = state.history, state.epoch
-        self._pending_states = state.callbacks
-        self._restore_callbacks(self.callbacks)
+        self.history, self.epoch, self.run_info = state.history, state.epoch, state.run_info
+        self._pending_states, self._pending_source = state.callbacks, path
+        self._restore_callbacks(known)
         return self
+
+    def _known_callbacks(self):
+        """The callbacks every ``fit`` runs, in their order: the given ones and progress."""
+        known = self.callbacks + ([self.progress] if self.progress is not None else [])
+        return sorted(known, key=lambda cb: cb.order)
 
     def _diverged(self, epoch, step, steps, loss):
         if isinstance(self.loss_fn, BCE) and not isinstance(self.model.layers[-1], Sigmoid):
@@ -381,9 +406,14 @@ class Trainer:
             f"{loss}\nhelp: {fix}; checkpoints already written are kept")
 
     def _restore_callbacks(self, callbacks):
-        for key, cb in keyed(callbacks):
-            if key in self._pending_states:
-                cb.load_state_dict(self._pending_states.pop(key))
+        """Give each callback its pending checkpoint state; all are checked before any is
+        applied."""
+        matched = [(key, cb) for key, cb in keyed(callbacks) if key in self._pending_states]
+        for key, cb in matched:
+            checked_callback_state(self._pending_source, key, cb, self._pending_states[key],
+                                   self.model)
+        for key, cb in matched:
+            cb.load_state_dict(self._pending_states.pop(key))
 
 
 class _Loop:
