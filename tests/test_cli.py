@@ -59,8 +59,77 @@ def test_train_writes_a_complete_run_folder(digits_run):
     assert f"{metrics['test_acc']:.4f}" == match.group(1)
     assert metrics["test_acc"] > 0.6  # 3 epochs of a 64-16-10 net on digits: far above 0.1
     model = numpynn.load(run_dir / "model.npz")
-    assert [type(layer).__name__ for layer in model] == ["Linear", "ReLU", "Linear"]
+    assert [type(layer).__name__ for layer in model] == ["Normalize", "Linear", "ReLU", "Linear"]
+    assert model.task == "multiclass" and model.classes == [str(d) for d in range(10)]
     assert "Epoch 3/3" in out  # plain progress lines when stdout is not a terminal
+
+
+def test_the_saved_model_predicts_on_raw_loader_output_with_the_runs_test_accuracy(digits_run):
+    """The preprocessing travels with the model: nn.load + predict on data.load's raw rows
+    gives the run's test accuracy exactly (not the 80 % of a model without its
+    standardisation)."""
+    run_dir = digits_run[0]
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    model = numpynn.load(run_dir / "model.npz")
+    assert not model.training                              # nn.load: evaluation mode
+    _, _, X_test, y_test = numpynn.data.load("digits")
+    assert np.mean(model.predict(X_test) == y_test) == metrics["test_acc"]
+    proba = model.predict_proba(X_test)
+    assert proba.shape == (len(X_test), 10)
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
+
+
+def test_predict_reads_npy_csv_and_images_and_prints_class_names(digits_run, tmp_path):
+    run_dir = digits_run[0]
+    _, _, X_test, y_test = numpynn.data.load("digits")
+    model = numpynn.load(run_dir / "model.npz")
+    np.save(tmp_path / "x.npy", X_test[:5])
+    code, out, err = run_cli("predict", run_dir, "--input", tmp_path / "x.npy", "--top", 2,
+                             "--out", tmp_path / "preds.csv")
+    assert code == 0, err
+    lines = out.splitlines()
+    proba = model.predict_proba(X_test[:5])
+    for i, line in enumerate(lines):
+        best, second = proba[i].argsort()[::-1][:2]
+        assert line == (f"sample {i}: {best} (p={proba[i, best]:.4f}), "
+                        f"{second} (p={proba[i, second]:.4f})")
+    with open(tmp_path / "preds.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [int(r["class_1"]) for r in rows] == list(model.predict(X_test[:5]))
+    assert list(rows[0]) == ["sample", "class_1", "probability_1", "class_2", "probability_2"]
+    (tmp_path / "x.csv").write_text("\n".join(",".join(map(str, row)) for row in X_test[:3]))
+    code, out, err = run_cli("predict", run_dir / "model.npz", "--input", tmp_path / "x.csv")
+    assert code == 0 and len(out.splitlines()) == 3, err
+    from PIL import Image
+    image = (X_test[0].reshape(8, 8) * 255).round().astype(np.uint8)
+    Image.fromarray(image, mode="L").resize((32, 32)).convert("RGB").save(tmp_path / "d.png")
+    code, out, err = run_cli("predict", run_dir, "--input", tmp_path / "d.png")
+    assert code == 0 and out.startswith("sample 0: "), err
+    (tmp_path / "bad.csv").write_text("1,2,3\n")
+    code, out, err = run_cli("predict", run_dir, "--input", tmp_path / "bad.csv")
+    assert code == 2 and "3 values per sample; the model takes 64" in err
+
+
+def test_evaluate_best_without_validation_says_what_is_really_wrong(tmp_path):
+    code, out, err = run_cli("train", "--epochs", 1, *SMALL, "--val-fraction", 0, "--out",
+                             tmp_path / "noval")
+    assert code == 0, err
+    code, out, err = run_cli("evaluate", tmp_path / "noval", "--best")
+    assert code == 2 and "the run kept no best model, since it had no validation set" in err
+    assert "did not finish" not in err
+
+
+def test_early_stopping_summary_reports_the_restored_epoch(tmp_path):
+    code, out, err = run_cli("train", "--epochs", 30, *SMALL, "--lr", 0.5,
+                             "--early-stopping", 1, "--out", tmp_path / "es")
+    assert code == 0, err
+    assert "early stopping: val_loss did not improve for 1 epochs; stopped after epoch" in out
+    metrics = json.loads((tmp_path / "es" / "metrics.json").read_text())
+    restored = metrics["restored_epoch"]
+    history = read_history(tmp_path / "es" / "history.csv")
+    summary = (tmp_path / "es" / "summary.txt").read_text()
+    assert f"Restored epoch {restored} (early stopping" in summary
+    assert f"val_loss={history['val_loss'][restored - 1]:.4f}" in summary
 
 
 def test_evaluate_reproduces_the_final_test_metrics(digits_run):

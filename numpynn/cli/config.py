@@ -14,6 +14,8 @@ import json
 import sys
 from dataclasses import dataclass, fields
 
+import numpy as np
+
 from numpynn import data
 from numpynn._helpers.validation import check_int, check_range, choose
 from numpynn.init import INITIALIZERS
@@ -29,6 +31,19 @@ else:  # Python 3.10: the same parser as the tomli package (a core dependency th
 def _identity(X_train, *others):
     return (X_train, *others)
 
+
+def _mean_image(X_train):
+    return X_train.mean(axis=0, dtype=np.float64), 1.0
+
+
+# name -> the (shift, scale) that preprocessing applies, (x - shift) / scale, from X_train only:
+# what the saved model carries as its first layer (numpynn.Normalize), None for no preprocessing
+STATISTICS = {
+    "feature": functools.partial(data.standardization, per_feature=True),
+    "global": functools.partial(data.standardization, per_feature=False),
+    "mean_image": _mean_image,
+    "none": None,
+}
 
 # name -> f(X_train, *others) -> the same arrays, preprocessed with X_train's statistics only
 PREPROCESSING = {

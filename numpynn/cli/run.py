@@ -44,11 +44,13 @@ from numpynn import data
 from numpynn._helpers.extras import INSTALL, available
 from numpynn._helpers.io import atomic_write_text
 from numpynn.training.callbacks import Checkpoint, EarlyStopping
-from numpynn.cli.config import PREPROCESSING, RunConfig
+from numpynn.cli.config import PREPROCESSING, STATISTICS, RunConfig
 from numpynn.cli.folder import check_settings, run_settings, say, writing
+from numpynn.layers import Normalize
 from numpynn.losses import LOSSES
 from numpynn.models import HEADS, auto_loss, mlp
 from numpynn.optim import OPTIMIZERS, ExponentialLR
+from numpynn.sequential import Sequential
 from numpynn.serialization import save
 from numpynn.training.checkpoint import read_checkpoint_model
 from numpynn.training.trainer import Trainer
@@ -79,6 +81,7 @@ class RunData:
     y_test: np.ndarray
     labels_test: np.ndarray
     images_test: np.ndarray
+    statistics: tuple | None = None   # the preprocessing's (shift, scale), see STATISTICS
 
 
 @dataclass
@@ -125,15 +128,17 @@ def prepare_data(cfg, data_dir=None, download=True):
     if cfg.val_fraction:
         X_train, y_train, X_val, y_val = data.train_val_split(
             X_train, y_train, val_fraction=cfg.val_fraction, rng=rngs["split"])
-    preprocess = PREPROCESSING[cfg.standardize]
+    preprocess, X_train_raw = PREPROCESSING[cfg.standardize], X_train
     if X_val is None:
         X_train, X_test_pre = preprocess(X_train, X_test)
     else:
         X_train, X_val, X_test_pre = preprocess(X_train, X_val, X_test)
+    statistics = STATISTICS[cfg.standardize]
+    statistics = statistics(X_train_raw) if statistics is not None else None
     target = _target_fn(HEADS[loss_name(cfg, dataset.n_classes)].binary)
     return RunData(dataset, X_train, target(y_train), X_val,
                    None if y_val is None else target(y_val), X_test_pre, target(y_test),
-                   y_test, X_test)
+                   y_test, X_test, statistics)
 
 
 def _target_fn(binary):
@@ -320,11 +325,15 @@ def _fit_and_write(cfg, run, trainer, run_dir, plots=True, epochs=None):
     test = trainer.evaluate(run.X_test, run.y_test)
     metrics = {"test_loss": test["loss"], "test_acc": test["acc"], "test_n": len(run.X_test),
                "epochs": trainer.epoch, "seconds": round(seconds, 2)}
-    save(trainer.model, run_dir / MODEL)
-    _copy_best_model(run_dir)
+    restored = _restored_epoch(trainer)
+    if restored is not None:
+        metrics["restored_epoch"] = restored + 1   # counted from 1, as the epoch lines
+    model = deployable(trainer.model, run)
+    save(model, run_dir / MODEL)
+    _copy_best_model(run_dir, run)
     write_history(trainer.history, run_dir / HISTORY)
     atomic_write_text(run_dir / METRICS, json.dumps(metrics, indent=2) + "\n")
-    atomic_write_text(run_dir / SUMMARY, summary_text(run_dir, trainer.model, metrics,
+    atomic_write_text(run_dir / SUMMARY, summary_text(run_dir, model, metrics,
                                                       trainer.history.history))
     if plots:
         predicted = trainer.predict(run.X_test)  # (N,) class indices
@@ -332,11 +341,31 @@ def _fit_and_write(cfg, run, trainer, run_dir, plots=True, epochs=None):
     return RunResult(run_dir, trainer, metrics)
 
 
-def _copy_best_model(run_dir):
+def _restored_epoch(trainer):
+    """The epoch (from 0) whose weights early stopping put back, or None."""
+    return next((cb.restored_epoch for cb in trainer.callbacks
+                 if isinstance(cb, EarlyStopping) and cb.restored_epoch is not None), None)
+
+
+def _copy_best_model(run_dir, run):
     """``checkpoints/best.npz`` (a full checkpoint) -> ``model-best.npz`` (weights only)."""
     best = run_dir / CHECKPOINTS / Checkpoint.BEST
     if best.is_file():
-        save(read_checkpoint_model(best), run_dir / BEST_MODEL)
+        save(deployable(read_checkpoint_model(best), run), run_dir / BEST_MODEL)
+
+
+def deployable(model, run):
+    """The model a run folder saves: the preprocessing it trained on as a first
+    :class:`~numpynn.layers.Normalize` layer, so it predicts on the loaders' raw output, and
+    the dataset's class names."""
+    layers = list(model.layers)
+    if run.statistics is not None:
+        shift, scale = run.statistics
+        layers.insert(0, Normalize(run.images_test.shape[1], mean=shift, std=scale))
+    saved = Sequential(layers)
+    saved.task = "binary" if run.y_test.ndim == 2 else "multiclass"   # (N, 1) 0/1 targets
+    saved.classes = [str(name) for name in run.dataset.class_names]
+    return saved
 
 
 # -------------------------------------------------------------------------- run-folder files
@@ -394,12 +423,17 @@ def describe(cfg, run, model):
 
 
 def summary_text(run_dir, model, metrics, history):
-    """``summary.txt``: the model table, then the last epoch's metrics and the test metrics."""
-    last = {k: v[-1] for k, v in history.items() if v}
+    """``summary.txt``: the model table, then the metrics of the epoch whose weights the model
+    holds (the last, or the one early stopping restored) and the test metrics."""
+    restored = metrics.get("restored_epoch")
+    row = -1 if restored is None else restored - 1
+    kept = {k: v[row] for k, v in history.items() if v}
+    heading = ("Final epoch: " if restored is None else
+               f"Restored epoch {restored} (early stopping; its weights are the model's): ")
     lines = [f"numpynn run {Path(run_dir).name}", "", model.summary(print_fn=None), "",
              f"Epochs trained: {metrics['epochs']} ({metrics['seconds']:.1f}s)",
-             "Final epoch: " + " ".join(f"{k}={v:.4g}" if k == "lr" else f"{k}={v:.4f}"
-                                        for k, v in last.items()),
+             heading + " ".join(f"{k}={v:.4g}" if k == "lr" else f"{k}={v:.4f}"
+                                for k, v in kept.items()),
              f"Test: test_acc={metrics['test_acc']:.4f} test_loss={metrics['test_loss']:.4f}"]
     return "\n".join(lines) + "\n"
 
@@ -422,6 +456,10 @@ def load_model(run_dir, name=MODEL):
     from numpynn.serialization import load
 
     path = Path(run_dir) / name
+    if not path.is_file() and name == BEST_MODEL and (Path(run_dir) / MODEL).is_file():
+        raise FileNotFoundError(f"{run_dir} has no {name}: the run kept no best model, since "
+                                "it had no validation set to choose one by\nhelp: evaluate "
+                                "its final model (drop --best), or train with --val-fraction")
     if not path.is_file():
         raise FileNotFoundError(f"{run_dir} has no {name}\nhelp: the run did not finish; "
                                 f"continue it with numpynn train --resume {run_dir}")
@@ -451,7 +489,10 @@ def evaluate(run_dir, dataset=None, data_dir=None, download=True, model_file=MOD
                          f"{run.X_test.shape[1]}\nhelp: evaluate on the dataset it was "
                          "trained on, or one of the same image size")
     trainer = build_trainer(cfg, model, run.dataset.n_classes)
-    result = trainer.evaluate(run.X_test, run.y_test)
+    # a model that carries its preprocessing takes the loader's raw rows (older runs did not)
+    carries = any(isinstance(layer, Normalize) for layer in model.layers)
+    X_test = run.images_test if carries else run.X_test
+    result = trainer.evaluate(X_test, run.y_test)
     return {**result, "n": len(run.X_test), "dataset": cfg.dataset}
 
 
