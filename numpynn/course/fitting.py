@@ -30,7 +30,8 @@ import numpy as np
 
 from numpynn import functional as F
 from numpynn._helpers.limits import check_memory
-from numpynn._helpers.validation import as_generator, check_array, check_int, check_range, choose
+from numpynn._helpers.validation import (as_generator, check_array, check_cast, check_int,
+                                         check_range, choose)
 from numpynn.layers import ACTIVATION_LAYERS, Linear
 from numpynn.sequential import Sequential
 
@@ -121,8 +122,10 @@ def fit_points(x, y, hidden=4, activation="relu", restarts=DEFAULT_RESTARTS, see
 
 
 def _check_inputs(x, y, hidden, activation, restarts):
-    x = check_array(x, "x", ndim=1, dtype_kind="fiu", where="fit_points").astype(np.float64)
-    y = check_array(y, "y", ndim=1, dtype_kind="fiu", where="fit_points").astype(np.float64)
+    x = check_array(x, "x", ndim=1, dtype_kind="fiu", where="fit_points")
+    y = check_array(y, "y", ndim=1, dtype_kind="fiu", where="fit_points")
+    x = check_cast(x, np.float64, "x", where="fit_points")
+    y = check_cast(y, np.float64, "y", where="fit_points")
     if x.size != y.size:
         raise ValueError(f"fit_points: x has {x.size} values but y has {y.size}; expected one y "
                          "per x")
