@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from numpynn._helpers.validation import (all_finite, check_array, check_cast, check_int,
-                                        check_positive, check_range, choose)
+                                        check_nonempty, check_positive, check_range, choose)
 from numpynn.optim import OPTIMIZERS, SGD
 from numpynn.optim.schedules import (SCHEDULES, CosineWarmupLR, ExponentialLR, ReduceLROnPlateau,
                                      StepLR)
@@ -250,7 +250,7 @@ def test_a_nan_learning_rate_is_a_value_error_in_the_course_tools():
         descent("x**2 + y**2", [1.0, 1.0], lr=NAN)
 
 
-# ------------------------------------------------------------------------------ casts
+# ---------------------------------------------------------------- casts and empty arrays
 @pytest.mark.parametrize("x, dtype, shown", [
     (np.array([1.0, -1e39]), np.float32, r"1e\+39 .*float32's finite range \(±3\.4e\+38\)"),
     (np.array([70000], dtype=np.int64), np.float16, r"7e\+04 .*float16's finite range"),
@@ -267,3 +267,10 @@ def test_check_cast_passes_values_in_range_without_copying_same_dtype():
     same = np.ones(3, dtype=np.float32)
     assert check_cast(same, np.float32, "x") is same
     assert check_cast(np.array([70000]), np.float32, "x")[0] == 70000
+
+
+def test_check_nonempty_counts_samples():
+    with pytest.raises(ValueError, match=r"^L: pred has 0 samples \(shape \(0, 3\)\)"):
+        check_nonempty(np.zeros((0, 3)), "pred", where="L")
+    with pytest.raises(ValueError, match=r"pred has 0 elements \(shape \(2, 0\)\)"):
+        check_nonempty(np.zeros((2, 0)), "pred")

@@ -87,6 +87,16 @@ def _largest(dtype):
     return int(np.iinfo(dtype).max) if dtype.kind in "iu" else 0
 
 
+def check_nonempty(x, name, where=""):
+    """Raise unless the array ``x`` has at least one element: a mean over 0 samples is 0/0."""
+    if x.size == 0:
+        count = "0 samples" if x.ndim and x.shape[0] == 0 else "0 elements"
+        raise ValueError(f"{_prefix(where)}{name} has {count} (shape {x.shape}); a loss is a mean "
+                         "and needs at least one\nhelp: check the batch slicing (an empty last "
+                         "batch?)")
+    return x
+
+
 def all_finite(x):
     """True when the float array ``x`` holds no NaN or inf, without a temporary of x's size.
 
