@@ -14,8 +14,8 @@ import numpy as np
 
 from numpynn._helpers.numerics import underflow_to_zero
 from numpynn._helpers.special import erf, erfc  # noqa: F401  (public: F.erf, F.erfc)
-from numpynn._helpers.validation import (check_array, check_labels, check_positive,
-                                         check_same_shape, check_unit_interval)
+from numpynn._helpers.validation import (check_array, check_labels, check_nonempty,
+                                         check_positive, check_same_shape, check_unit_interval)
 
 # --- Linear ---------------------------------------------------------------------------------------
 
@@ -428,7 +428,7 @@ def softmax_cross_entropy(scores, labels):
     ValueError: softmax_cross_entropy: labels must lie in [0, 3); got values from -1 to 0
     """
     where = "softmax_cross_entropy"
-    scores = check_array(scores, "scores", ndim=2, where=where)
+    scores = check_nonempty(check_array(scores, "scores", ndim=2, where=where), "scores", where)
     labels = check_labels(labels, scores.shape[1], n_samples=scores.shape[0], where=where)
     return _softmax_cross_entropy(scores, labels)
 
@@ -470,7 +470,7 @@ def binary_cross_entropy(probs, targets):
         As :func:`bce_with_logits`; also probabilities outside [0, 1] (raw scores belong there).
     """
     where = "binary_cross_entropy"
-    probs = check_array(probs, "probs", where=where)
+    probs = check_nonempty(check_array(probs, "probs", where=where), "probs", where)
     check_unit_interval(probs, "probs", where,
                         "\nhelp: binary_cross_entropy takes probabilities; pass raw scores to "
                         "bce_with_logits")
@@ -516,7 +516,7 @@ def bce_with_logits(logits, targets):
         NaN/inf, targets of another shape or outside [0, 1].
     """
     where = "bce_with_logits"
-    logits = check_array(logits, "logits", where=where)
+    logits = check_nonempty(check_array(logits, "logits", where=where), "logits", where)
     targets = check_array(targets, "targets", dtype_kind="fiu", where=where)
     check_same_shape(logits, targets, "logits", "targets", where=where)
     check_unit_interval(targets, "targets", where)
@@ -542,7 +542,7 @@ def mse(pred, target):
     >>> mse(np.array([1.0, 2.0]), np.array([1.0, 4.0]))
     (2.0, array([ 0., -2.]))
     """
-    pred = check_array(pred, "pred", where="mse")
+    pred = check_nonempty(check_array(pred, "pred", where="mse"), "pred", "mse")
     target = check_array(target, "target", dtype_kind="fiu", where="mse")
     check_same_shape(pred, target, "pred", "target", where="mse")
     return _mse(pred, target)
@@ -562,7 +562,7 @@ def l1(pred, target):
     The gradient sign(p − t)/size uses the subgradient 0 where p == t (as PyTorch does).
     ``pred``: finite floats of any shape; ``target``: numbers of exactly pred's shape.
     """
-    pred = check_array(pred, "pred", where="l1")
+    pred = check_nonempty(check_array(pred, "pred", where="l1"), "pred", "l1")
     target = check_array(target, "target", dtype_kind="fiu", where="l1")
     check_same_shape(pred, target, "pred", "target", where="l1")
     return _l1(pred, target)
@@ -608,7 +608,7 @@ def hinge(scores, labels, margin=1.0):
     ValueError: hinge: labels must lie in [0, 3); got values from 0 to 7
     """
     where = "hinge"
-    scores = check_array(scores, "scores", ndim=2, where=where)
+    scores = check_nonempty(check_array(scores, "scores", ndim=2, where=where), "scores", where)
     labels = check_labels(labels, scores.shape[1], n_samples=scores.shape[0], where=where)
     return _hinge(scores, labels, check_positive(margin, "margin", allow_zero=True, where=where))
 

@@ -24,6 +24,7 @@ import math
 import numpy as np
 
 from numpynn import functional as F
+from numpynn._helpers.limits import check_memory
 from numpynn._helpers.validation import as_generator, check_int, check_positive, check_range
 from numpynn.init import initialize
 
@@ -180,6 +181,9 @@ class Linear(Layer):
         self.n_in = check_int(n_in, "n_in", minimum=1, where=where)
         self.n_out = check_int(n_out, "n_out", minimum=1, where=where)
         self.dtype = _float_dtype(dtype, where)
+        # W and b, their gradients, and the float64 values init draws before the cast
+        check_memory((self.n_in + 1) * self.n_out * (2 * self.dtype.itemsize + 8), "the layer",
+                     where=where, hint="\nhelp: use fewer features or units")
         self.add_param("W", initialize(init, (self.n_in, self.n_out), as_generator(rng),
                                        self.dtype, std=std, where=where))
         self.add_param("b", np.zeros(self.n_out, dtype=self.dtype))

@@ -14,8 +14,8 @@ Class attributes tell the trainer how to read predictions: ``task`` is ``"multic
 import numpy as np
 
 from numpynn import functional as F
-from numpynn._helpers.validation import (check_array, check_labels, check_positive,
-                                         check_same_shape, check_unit_interval)
+from numpynn._helpers.validation import (check_array, check_labels, check_nonempty,
+                                         check_positive, check_same_shape, check_unit_interval)
 
 
 class Loss:
@@ -43,7 +43,8 @@ class Loss:
     def __call__(self, pred, target):
         """Return ``(loss: float, dpred)`` for predictions ``pred`` and targets ``target``."""
         where = type(self).__name__
-        pred = check_array(pred, "pred", ndim=self.pred_ndim, where=where)
+        pred = check_nonempty(check_array(pred, "pred", ndim=self.pred_ndim, where=where), "pred",
+                              where)
         target = self.check_target(pred, target, where)
         return self._compute(pred, target)
 

@@ -11,12 +11,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from numpynn._helpers.limits import check_memory
 from numpynn._helpers.validation import as_generator, check_int, check_range, choose
 from numpynn.layers import ACTIVATION_LAYERS, NO_ACTIVATION, BatchNorm, Dropout, Linear
 from numpynn.sequential import Sequential
 
 # --activation choices: every activation layer, plus the names for "no activation"
 ACTIVATION_CHOICES = {**ACTIVATION_LAYERS, **dict.fromkeys(NO_ACTIVATION)}
+
+# Training holds every parameter TRAINING_COPIES times: the weights, their gradients and the
+# optimizer's state (Adam, the default, keeps two moments); the size check counts them all
+TRAINING_COPIES = 4
 
 
 @dataclass(frozen=True)
@@ -93,8 +98,10 @@ def mlp(n_in, hidden, n_out, activation="relu", init="xavier_uniform", dropout=0
     if output is not None:
         choose(output, ACTIVATION_LAYERS, "output activation", where=where)
     check_range(dropout, "dropout", 0, 1, high_open=True, where=where)
+    widths = (check_int(n_in, "n_in", minimum=1, where=where), *hidden)
+    _check_size((*widths, check_int(n_out, "n_out", minimum=1, where=where)), batchnorm, dtype,
+                where)
     rng = as_generator(rng)
-    widths = (n_in, *hidden)
     layers = []
     for d_in, d_out in zip(widths[:-1], widths[1:]):
         layers.append(Linear(d_in, d_out, init=init, rng=rng, dtype=dtype))
@@ -114,6 +121,18 @@ def _hidden_tail(width, activation, dropout, batchnorm, rng, dtype):
         # each Dropout draws from its own generator, seeded here: checkpoints save its state
         layers.append(Dropout(dropout, rng=np.random.default_rng(rng.integers(2**63))))
     return layers
+
+
+def _check_size(widths, batchnorm, dtype, where):
+    """Refuse, before anything is allocated, a model whose training state cannot fit in memory."""
+    n_params = sum(d_in * d_out + d_out for d_in, d_out in zip(widths[:-1], widths[1:]))  # W, b
+    if batchnorm:
+        n_params += 2 * sum(widths[1:-1])  # gamma and beta of each hidden BatchNorm
+    dtype = np.dtype(dtype)
+    check_memory(n_params * dtype.itemsize * TRAINING_COPIES,
+                 f"the model ({n_params:,} {dtype.name} parameters, ×{TRAINING_COPIES} for "
+                 "gradients and Adam's two moments)", where=where,
+                 hint="\nhelp: use fewer or narrower hidden layers (--hidden 256,128)")
 
 
 def _check_hidden(hidden, where):

@@ -7,7 +7,7 @@ import numpy as np
 from numpynn import functional as F
 
 from numpynn._speed.segments import pack
-from numpynn._helpers.validation import check_array, check_int
+from numpynn._helpers.validation import check_array, check_cast, check_int
 from numpynn.layers import Layer, Sigmoid
 
 
@@ -62,13 +62,14 @@ class Sequential:
     def forward(self, x):
         """Compute the output for a batch ``x`` of shape (N, …); validates ``x`` once.
 
-        Inputs are cast to the model's dtype (integer images included); NaN or inf is an error.
+        Inputs are cast to the model's dtype (integer images included); NaN or inf is an error,
+        and so is a value the cast would turn into inf (a float64 1e39 for a float32 model).
         """
         x = check_array(x, "x", dtype_kind="fiu", where="Sequential.forward")
         if x.ndim < 2:
             raise ValueError(f"Sequential.forward: x has shape {x.shape}; expected a batch (N, …)"
                              "\nhelp: for one sample use x.reshape(1, -1)")
-        return self._forward(x.astype(self.dtype, copy=False))
+        return self._forward(check_cast(x, self.dtype, "x", where="Sequential.forward"))
 
     def _forward(self, x):
         """:meth:`forward` on a trusted ``x`` (the Trainer checks its data once per ``fit``)."""

@@ -9,26 +9,42 @@ A model file is a NumPy ``.npz`` archive (a zip of ``.npy`` arrays) holding
      "layers": [{"type": "Linear", "config": {"n_in": 64, "n_out": 32, "dtype": "float32"}}, …],
      "task": "multiclass", "classes": ["0", "1", …]}     (both optional)
 
-Loading never executes code: arrays are read with ``allow_pickle=False``; layer types resolve
-only through the closed registry :data:`numpynn.layers.LAYERS` (never ``importlib`` or
-``getattr`` on a name from the file); configs may only use the keys the layer itself writes, with
-JSON scalar values; every array's name, shape and dtype must match what the architecture implies,
-checked before the arrays are copied into the model. Writes are atomic.
+Loading never executes code: arrays are numbers only (a ``.npy`` header of Python objects,
+which would need pickle, is refused); layer types resolve only through the closed registry
+:data:`numpynn.layers.LAYERS` (never ``importlib`` or ``getattr`` on a name from the file);
+configs may only use the keys the layer itself writes, with JSON scalar values. Writes are atomic.
+
+Loading never trusts a size either. Only a regular file is opened (a FIFO would block); the
+JSON metadata (at most :data:`MAX_META_BYTES`, nested at most 32 deep) and every ``.npy``
+header are read first, and what the headers declare is checked against :data:`MAX_FILE_BYTES`
+and the free memory; :func:`load` then checks every array's name, shape and dtype against the
+architecture, all before any array data is inflated. Each array is then read in 1 MiB chunks
+straight into its buffer, exactly the bytes its header declares: a member shorter or longer than
+that is an error (zip's own size fields are attacker-controlled, so they are not relied on).
 """
+import contextlib
 import inspect
 import json
 import math
+import os
+import stat
 import zipfile
+import zlib
 
 import numpy as np
 
 from numpynn._helpers.io import atomic_path
+from numpynn._helpers.limits import check_memory, format_bytes, parse_nested
 from numpynn.layers import LAYERS
 from numpynn.sequential import Sequential
 
 FORMAT, VERSION = "numpynn.model", 1
 META_KEY = "__meta__"
-MAX_FILE_BYTES = 4 * 2**30  # refuse archives that claim more than this uncompressed
+MAX_FILE_BYTES = 4 * 2**30    # the arrays of one file, as their .npy headers declare them
+MAX_META_BYTES = 16 * 2**20   # the JSON metadata (a checkpoint's per-epoch history included)
+MAX_MEMBERS = 10_000          # arrays in one file (a checkpoint holds a few per layer)
+MAX_HEADER_BYTES = 10_000     # one .npy header (NumPy's own default limit)
+READ_CHUNK = 2**20            # arrays are inflated 1 MiB at a time, into their final buffer
 
 
 class ModelFileError(ValueError):
@@ -46,52 +62,196 @@ def write_npz(path, arrays, meta):
             np.savez(f, **{META_KEY: payload}, **arrays)
 
 
-def read_npz(path, max_bytes=MAX_FILE_BYTES):
+def read_npz(path, max_bytes=MAX_FILE_BYTES, expect=None):
     """Read ``(arrays, meta)`` from a file written by :func:`write_npz`, safely.
+
+    Every size is checked before anything is inflated or allocated: the metadata's and each
+    array's ``.npy`` header first (their sum against ``max_bytes`` and the free memory, and
+    each header in ``expect`` against its shape and dtype), then each array is read from a
+    bounded stream, exactly the bytes its header declares.
+
+    Parameters
+    ----------
+    path : str or Path
+    max_bytes : int
+        The most the arrays may declare in all.
+    expect : dict of str -> ndarray, optional
+        Arrays whose shape and dtype the caller knows (:func:`model_arrays` of the model a
+        checkpoint restores); a header that differs is refused before any data is read.
 
     Raises
     ------
     FileNotFoundError
         No such file.
     ModelFileError
-        Not a zip/npz, truncated, holds pickled objects, no or bad metadata, too large.
+        Not a regular file, not a zip/npz, truncated, holds pickled objects, no or bad metadata,
+        too large.
     """
-    try:
-        archive = np.load(path, allow_pickle=False)
-        if not isinstance(archive, np.lib.npyio.NpzFile):
-            raise ModelFileError(f"{path}: a single .npy array, not a numpynn .npz archive")
-        with archive:
-            _check_declared_size(archive.zip, path, max_bytes)
-            arrays = {name: archive[name] for name in archive.files}
-        not_arrays = sorted(name for name, value in arrays.items()
-                            if not isinstance(value, np.ndarray))
-        if not_arrays:
-            raise ModelFileError(f"{path}: members {not_arrays} are not .npy arrays")
-    except (FileNotFoundError, ModelFileError):
-        raise
-    except (zipfile.BadZipFile, EOFError) as err:
-        raise ModelFileError(f"{path}: not a numpynn .npz file or truncated ({err})") from None
-    except (ValueError, OSError, KeyError) as err:
-        # np.load raises ValueError for pickled object arrays and for non-npz content
-        raise ModelFileError(f"{path}: cannot read as a numpynn .npz file "
-                             f"(no pickle is ever loaded): {err}") from None
-    meta_bytes = arrays.pop(META_KEY, None)
-    if meta_bytes is None or meta_bytes.dtype != np.uint8 or meta_bytes.ndim != 1:
-        raise ModelFileError(f"{path}: missing {META_KEY!r} metadata; not written by numpynn")
-    try:
-        meta = json.loads(meta_bytes.tobytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ModelFileError(f"{path}: metadata is not valid JSON ({err})") from None
-    if not isinstance(meta, dict):
-        raise ModelFileError(f"{path}: metadata must be a JSON object")
-    return arrays, meta
+    with _Archive(path, max_bytes) as archive:
+        for name, target in (expect or {}).items():
+            if name in archive.headers:  # a missing one is the caller's error to word
+                _check_match(name, *archive.headers[name][:2], target, archive.source)
+        return {name: archive.read(name) for name in archive.headers}, archive.meta
 
 
-def _check_declared_size(zip_file, path, max_bytes):
-    total = sum(info.file_size for info in zip_file.infolist())
-    if total > max_bytes:
+def model_arrays(model, prefix=""):
+    """``{prefix + name: array}`` for every parameter and buffer of ``model`` (see ``expect``)."""
+    return {prefix + name: value for name, value in {**model.params(), **model.buffers()}.items()}
+
+
+class _Archive:
+    """An open ``.npz`` whose metadata is parsed and whose ``.npy`` headers are checked; the
+    array data is read only by :meth:`read`, each array into a buffer of its declared size.
+
+    Attributes
+    ----------
+    meta : dict
+        The JSON metadata.
+    headers : dict of str -> (shape, dtype, fortran_order)
+        Every array but the metadata, in the file's order.
+    n_elements : int
+        Elements the headers declare in all.
+    """
+
+    def __init__(self, path, max_bytes=MAX_FILE_BYTES):
+        self.source = str(path)
+        _check_regular_file(path)  # a FIFO would block open() forever
+        with self._reading():
+            self.zip = zipfile.ZipFile(path)
+        try:
+            with self._reading():
+                self._scan(max_bytes)
+        except BaseException:
+            self.zip.close()
+            raise
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.zip.close()
+
+    def _scan(self, max_bytes):
+        infos = self.zip.infolist()
+        _check_declared_size(infos, self.source, max_bytes)  # ZipInfo sizes: a first filter
+        if len(infos) > MAX_MEMBERS:
+            raise ModelFileError(f"{self.source}: {len(infos):,} members; the limit is "
+                                 f"{MAX_MEMBERS:,}")
+        self.infos = {}
+        for info in infos:
+            if not info.filename.endswith(".npy") or info.filename[:-4] in self.infos:
+                raise ModelFileError(f"{self.source}: member {info.filename!r} is not a "
+                                     "single .npy array")
+            self.infos[info.filename[:-4]] = info
+        self.headers = {name: self._header(name) for name in self.infos}
+        total = sum(_nbytes(shape, dtype) for shape, dtype, _ in self.headers.values())
+        if total > max_bytes:
+            raise ModelFileError(f"{self.source}: the arrays declare {format_bytes(total)}; "
+                                 f"numpynn reads at most {format_bytes(max_bytes)} from one file")
+        check_memory(total, "reading its arrays", where=self.source, error=ModelFileError)
+        self.meta = self._meta()
+        self.n_elements = sum(math.prod(shape) for shape, _, _ in self.headers.values())
+
+    def _header(self, name):
+        with self.zip.open(self.infos[name]) as f:
+            return _read_header(f, name, self.source)
+
+    def _meta(self):
+        header = self.headers.pop(META_KEY, None)
+        if header is None or header[1] != np.uint8 or len(header[0]) != 1:
+            raise ModelFileError(f"{self.source}: missing {META_KEY!r} metadata; not written by "
+                                 "numpynn")
+        if header[0][0] > MAX_META_BYTES:
+            raise ModelFileError(f"{self.source}: metadata of {format_bytes(header[0][0])}; "
+                                 f"the limit is {format_bytes(MAX_META_BYTES)}")
+        try:
+            text = self.read(META_KEY, header).tobytes().decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise ModelFileError(f"{self.source}: metadata is not valid JSON ({err})") from None
+        meta = parse_nested(json.loads, text, f"{self.source}: metadata", "JSON",
+                            error=ModelFileError)
+        if not isinstance(meta, dict):
+            raise ModelFileError(f"{self.source}: metadata must be a JSON object")
+        return meta
+
+    def read(self, name, header=None, out=None):
+        """The array ``name``: exactly the bytes its header declares, read in bounded chunks
+        (into ``out``, whose shape and dtype must be the header's, when given)."""
+        shape, dtype, fortran = header or self.headers[name]
+        if out is not None:
+            _check_match(name, shape, dtype, out, self.source)
+        direct = out is not None and out.flags.c_contiguous and not fortran
+        array = out if direct else np.empty(shape[::-1] if fortran else shape, dtype)
+        with self._reading(), self.zip.open(self.infos[name]) as f:
+            _read_header(f, name, self.source)
+            _read_exactly(f, array.reshape(-1).view(np.uint8), name, self.source)
+        array = array.T if fortran else array  # stored column-major: the transpose is `shape`
+        if out is not None and not direct:
+            out[...] = array
+        return out if out is not None else array
+
+    @contextlib.contextmanager
+    def _reading(self):
+        """Turn what zipfile, zlib and the .npy parser raise on a bad file into ModelFileError."""
+        try:
+            yield
+        except (FileNotFoundError, ModelFileError):
+            raise
+        except (zipfile.BadZipFile, EOFError, zlib.error) as err:
+            raise ModelFileError(f"{self.source}: not a numpynn .npz file or truncated "
+                                 f"({err})") from None
+        except (ValueError, OSError, KeyError, NotImplementedError) as err:
+            raise ModelFileError(f"{self.source}: cannot read as a numpynn .npz file "
+                                 f"(no pickle is ever loaded): {err}") from None
+
+
+def _check_regular_file(path):
+    """Refuse what is not a regular file before opening it: a FIFO blocks open() forever."""
+    if not stat.S_ISREG(os.stat(path).st_mode):  # FileNotFoundError when absent
+        raise ModelFileError(f"{path}: not a regular file (a folder, pipe or device)\n"
+                             "help: give the path of a .npz file written by numpynn.save")
+
+
+def _read_header(f, name, source):
+    """``(shape, dtype, fortran_order)`` from a .npy header; object arrays are refused."""
+    version = np.lib.format.read_magic(f)
+    if version not in ((1, 0), (2, 0)):
+        raise ModelFileError(f"{source}: array {name!r} has .npy format version {version}; "
+                             "numpynn reads versions 1.0 and 2.0")
+    read = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+            else np.lib.format.read_array_header_2_0)
+    shape, fortran, dtype = read(f, max_header_size=MAX_HEADER_BYTES)
+    if dtype.hasobject:
+        raise ModelFileError(f"{source}: array {name!r} holds Python objects; numpynn files "
+                             "hold numbers only (no pickle is ever loaded)")
+    return shape, dtype, fortran
+
+
+def _nbytes(shape, dtype):
+    return math.prod(shape) * dtype.itemsize  # Python ints: no overflow
+
+
+def _read_exactly(f, buffer, name, source):
+    """Fill ``buffer`` (uint8, the array's bytes) from ``f`` chunk by chunk, then refuse data
+    beyond it: a stream is trusted for the bytes its header declares, never more."""
+    done = 0
+    while done < buffer.size:
+        chunk = f.read(min(READ_CHUNK, buffer.size - done))
+        if not chunk:
+            raise ModelFileError(f"{source}: array {name!r} is truncated: its header declares "
+                                 f"{buffer.size:,} bytes, the file holds {done:,}")
+        buffer[done:done + len(chunk)] = np.frombuffer(chunk, np.uint8)
+        done += len(chunk)
+    if f.read(1):
+        raise ModelFileError(f"{source}: array {name!r} is longer than its header says "
+                             f"({buffer.size:,} bytes)")
+
+
+def _check_declared_size(infos, path, max_bytes):
+    total = sum(info.file_size for info in infos)
+    if total > max_bytes + MAX_META_BYTES:
         raise ModelFileError(f"{path}: archive claims {total:,} bytes uncompressed; "
-                             f"the limit is {max_bytes:,}")
+                             f"the limit is {max_bytes + MAX_META_BYTES:,}")
 
 
 # -- model <-> (spec, arrays) ----------------------------------------------------------------
@@ -114,20 +274,26 @@ def to_arrays(model):
 def from_arrays(spec, arrays, source="model"):
     """Rebuild a :class:`Sequential` from ``(spec, arrays)``; ``source`` names the file in errors."""
     model = _build(spec, source, element_budget=sum(a.size for a in arrays.values()))
-    expected = {**model.params(), **model.buffers()}
+    expected = model_arrays(model)
+    _check_names(expected, arrays, source)
+    for name, target in expected.items():
+        _check_match(name, arrays[name].shape, arrays[name].dtype, target, source)
+        target[...] = arrays[name]
+    model.task, model.classes = _task_and_classes(spec, source)
+    return model
+
+
+def _check_names(expected, arrays, source):
     missing, unexpected = sorted(set(expected) - set(arrays)), sorted(set(arrays) - set(expected))
     if missing or unexpected:
         raise ModelFileError(f"{source}: arrays do not match the architecture "
                              f"(missing: {missing or 'none'}; unexpected: {unexpected or 'none'})")
-    for name, target in expected.items():
-        value = arrays[name]
-        if value.shape != target.shape or value.dtype != target.dtype:
-            raise ModelFileError(f"{source}: array {name!r} has shape {value.shape} and dtype "
-                                 f"{value.dtype}; the architecture needs {target.shape} "
-                                 f"{target.dtype}")
-        target[...] = value
-    model.task, model.classes = _task_and_classes(spec, source)
-    return model
+
+
+def _check_match(name, shape, dtype, target, source):
+    if tuple(shape) != target.shape or dtype != target.dtype:
+        raise ModelFileError(f"{source}: array {name!r} has shape {tuple(shape)} and dtype "
+                             f"{dtype}; the architecture needs {target.shape} {target.dtype}")
 
 
 TASKS = ("multiclass", "binary", "regression")
@@ -216,5 +382,13 @@ def load(path):
         Malformed, truncated or hostile file, or arrays that do not fit the architecture; the
         message names the file.
     """
-    arrays, spec = read_npz(path)
-    return from_arrays(spec, arrays, source=str(path)).eval()
+    with _Archive(path) as archive:  # metadata and .npy headers read; no array data yet
+        model = _build(archive.meta, archive.source, element_budget=archive.n_elements)
+        targets = model_arrays(model)
+        _check_names(targets, archive.headers, archive.source)
+        for name, target in targets.items():  # every header against the architecture first
+            _check_match(name, *archive.headers[name][:2], target, archive.source)
+        for name, target in targets.items():
+            archive.read(name, out=target)   # straight into the model's arrays
+        model.task, model.classes = _task_and_classes(archive.meta, archive.source)
+    return model.eval()

@@ -247,12 +247,14 @@ def test_config_file_with_a_flag_overriding_it(tmp_path):
     (["train", "--dataset", "digits", "--loss", "bce"], "loss 'bce' needs a two-class dataset"),
     (["train", "--config", "{tmp}/missing.toml"], "No such file"),
     (["train", "--config", "{tmp}/bad.toml"], "unknown key(s) learning_rate; valid keys: "),
+    (["train", "--config", "{tmp}/deep.toml"], "{tmp}/deep.toml: TOML nested more than 32 levels"),
     (["train", "--resume", "{tmp}/nowhere"], "run folder {tmp}/nowhere does not exist"),
     (["evaluate", "{tmp}/nowhere"], "run folder {tmp}/nowhere does not exist"),
     (["summary", "{tmp}"], "is not a run folder: no config.toml"),
 ])
 def test_bad_arguments_exit_2_with_a_one_line_error(tmp_path, capsys, argv, message):
     (tmp_path / "bad.toml").write_text("learning_rate = 0.1\n")
+    (tmp_path / "deep.toml").write_text("hidden = " + "[" * 50_000 + "]" * 50_000 + "\n")
     argv = [a.format(tmp=tmp_path) for a in argv]
     assert main(argv) == 2
     captured = capsys.readouterr()

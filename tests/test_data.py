@@ -20,7 +20,7 @@ from sklearn.datasets import load_digits as sklearn_digits
 from sklearn.preprocessing import StandardScaler
 
 from numpynn import data
-from numpynn.data import fetch
+from numpynn.data import fetch, formats
 
 IDX_NAMES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
              "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
@@ -186,6 +186,16 @@ def test_trailing_bytes_are_an_error(tmp_path):
         data.load_mnist(data_dir=folder, download=False)
 
 
+def test_idx_counts_are_bounded_by_the_official_files_before_reading(tmp_path):
+    folder = tmp_path / "files"
+    write_idx_set(folder, np.random.default_rng(6), gz=False)
+    header = struct.pack(">IIII", 0x803, 10_001, 28, 28)  # a t10k file holds 10,000 images
+    write_file(folder / "t10k-images-idx3-ubyte", header)
+    with pytest.raises(data.DataError, match=r"t10k-images-idx3-ubyte: the header says 10,001 "
+                                             r"images; an official file holds at most 10,000"):
+        data.load_mnist(data_dir=folder, download=False)
+
+
 # -------------------------------------------------------------------------------- CIFAR-10
 def check_cifar(result, batches):
     X_train, y_train, X_test, y_test = result
@@ -228,6 +238,20 @@ def test_cifar_truncated_batch_names_the_file(tmp_path):
         write_file(folder / name, raw[:-1] if name == "data_batch_3.bin" else raw)
     with pytest.raises(data.DataError, match=r"data_batch_3\.bin: 18,437 bytes is not a whole"):
         data.load_cifar10(data_dir=tmp_path, download=False)
+
+
+def test_cifar_archive_reading_is_bounded(tmp_path, monkeypatch):
+    batches = cifar_set(np.random.default_rng(11))
+    fillers = [(f"filler/{i}", b"") for i in range(64)]  # 64 members before the batches
+    members = [(f"{CIFAR_DIR}/{name}", raw) for name, (raw, _, _) in batches.items()]
+    path = write_file(tmp_path / "many" / "cifar-10-binary.tar.gz",
+                      cifar_tar_bytes({}, fillers + members))
+    with pytest.raises(data.DataError, match=r"cifar-10-binary\.tar\.gz: more than 64 members"):
+        data.load_cifar10(data_dir=path.parent, download=False)
+    monkeypatch.setattr(formats, "CIFAR_ARCHIVE_BYTES", 20_000)  # the batches are 6 x ~15 KB
+    path = write_file(tmp_path / "big" / "cifar-10-binary.tar.gz", cifar_tar_bytes(batches))
+    with pytest.raises(data.DataError, match=r"inflates to more than 20,000 bytes"):
+        data.load_cifar10(data_dir=path.parent, download=False)
 
 
 def test_cifar_corrupt_archive_names_the_file(tmp_path):

@@ -263,9 +263,22 @@ def test_command_overrides_and_lists(capsys, tmp_path):
     (["explain"], "give exactly one network"),
     (["explain", "--example", "nope"], "unknown example 'nope'"),
     (["explain", "--json", "{"], "--json: not valid JSON"),
+    (["explain", "--json", "[" * 50_000 + "]" * 50_000], "--json: JSON nested more than 32"),
     (["explain", "--json", json.dumps(_bad(layers__0__b=[1]))], r"layers\[0\]\.b has 1 entries"),
 ])
 def test_command_errors_exit_2(capsys, argv, message):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith("numpynn explain: error:") and re.search(message, err)
+
+
+def test_network_files_are_read_with_size_and_depth_limits(tmp_path):
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"layers": ' + "[" * 50_000 + "]" * 50_000 + "}")
+    with pytest.raises(ValueError, match=r"deep\.json: JSON nested more than 32 levels"):
+        networks.load_network(deep)
+    big = tmp_path / "big.toml"
+    with open(big, "wb") as f:
+        f.truncate(5 * 2**20)  # sparse: 5 MiB of zero bytes
+    with pytest.raises(ValueError, match=r"big\.toml: larger than 4 MiB"):
+        networks.load_network(big)

@@ -138,3 +138,9 @@ def test_command_errors_exit_2(capsys, argv, message):
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("numpynn fit: error:") and message in err and "\n" not in err
+
+
+def test_a_fit_that_cannot_fit_in_memory_is_refused_before_allocating():
+    with pytest.raises(ValueError, match=r"^fit_points: a 1-1000000000-1 fit needs 250 EiB; about "
+                                         r"[\d.]+ [KMGT]iB of memory is available\nhelp: fewer"):
+        fit_points([0.0, 1.0, 2.0], [0.0, 1.0, 0.0], hidden=10**9)

@@ -244,3 +244,29 @@ def test_one_sgd_step_on_cross_entropy_hand_worked():
     np.testing.assert_allclose(W, [[-0.05, 0.05], [-0.1, 0.1]], rtol=1e-15)
     np.testing.assert_allclose(SoftmaxCrossEntropy()(x @ W, np.array([1]))[0],
                                np.log1p(np.exp(-0.5)), rtol=1e-15)
+
+
+EMPTY_FUNCTIONAL = [  # (function, empty pred, empty target, the pred's name)
+    (F.softmax_cross_entropy, np.zeros((0, 3)), np.zeros(0, np.int64), "scores"),
+    (F.hinge, np.zeros((0, 3)), np.zeros(0, np.int64), "scores"),
+    (F.binary_cross_entropy, np.zeros((0, 1)), np.zeros((0, 1)), "probs"),
+    (F.bce_with_logits, np.zeros((0, 1)), np.zeros((0, 1)), "logits"),
+    (F.mse, np.zeros((0, 2)), np.zeros((0, 2)), "pred"),
+    (F.l1, np.zeros((0, 2)), np.zeros((0, 2)), "pred"),
+]
+
+
+@pytest.mark.parametrize("fn, pred, target, name", EMPTY_FUNCTIONAL,
+                         ids=[case[0].__name__ for case in EMPTY_FUNCTIONAL])
+def test_an_empty_batch_is_a_value_error_not_a_zero_division(fn, pred, target, name):
+    with pytest.raises(ValueError, match=rf"^{fn.__name__}: {name} has 0 samples"):
+        fn(pred, target)
+
+
+@pytest.mark.parametrize("name", sorted(LOSSES))
+def test_loss_objects_refuse_an_empty_batch(name):
+    loss_fn = LOSSES[name]()
+    target = np.zeros(0, np.int64) if loss_fn.task == "multiclass" else np.zeros((0, 3))
+    with pytest.raises(ValueError, match=rf"^{type(loss_fn).__name__}: pred has 0 samples "
+                                         r"\(shape \(0, 3\)\)"):
+        loss_fn(np.zeros((0, 3)), target)

@@ -101,3 +101,14 @@ def test_mlp_rejects_bad_arguments(kwargs, error, match):
     args = dict(hidden=(4,), activation="relu", output=None, dropout=0.0) | kwargs
     with pytest.raises(error, match=match):
         mlp(3, args.pop("hidden"), 2, rng=0, **args)
+
+
+def test_a_model_that_cannot_fit_in_memory_is_refused_before_allocating():
+    # --hidden 1e9 on digits: 64·10⁹ + 10⁹ + 10⁹·10 + 10 parameters, held four times
+    with pytest.raises(ValueError, match=r"^mlp: the model \(75,000,000,010 float32 parameters, "
+                                         r"×4 for gradients and Adam's two moments\) needs "
+                                         r"1\.09 TiB; about [\d.]+ [KMGT]iB of memory is "
+                                         r"available\nhelp: use fewer or narrower hidden layers"):
+        mlp(64, (10**9,), 10)
+    with pytest.raises(ValueError, match=r"^Linear\(1000000, 1000000\): the layer needs 14\.6 TiB"):
+        Linear(10**6, 10**6)

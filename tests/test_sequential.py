@@ -193,3 +193,12 @@ def test_public_passes_always_return_new_arrays():
     np.testing.assert_array_equal(first, kept)
     dx = model.backward(np.ones((4, 3), np.float32))
     assert dx.shape == (4, 6)
+
+
+def test_forward_refuses_input_the_cast_would_turn_into_inf():
+    model = nn.Sequential(nn.Linear(2, 1, rng=0))
+    x = np.array([[1.0, 1e39]])  # float64: finite, but beyond float32
+    with pytest.raises(ValueError, match=r"^Sequential\.forward: x holds values up to 1e\+39 in "
+                                         r"magnitude, beyond float32's finite range"):
+        model.forward(x)
+    assert model.astype(np.float64).forward(x).shape == (1, 1)

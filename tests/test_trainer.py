@@ -413,3 +413,17 @@ def test_a_lone_last_sample_joins_the_batch_before_it_with_batch_norm():
     history = Trainer(plain, nn.SoftmaxCrossEntropy(), SGD(plain.params(), lr=0.1), rng=0,
                       progress=False).fit(X, y, epochs=1, batch_size=8)
     assert len(history.iteration_loss) == 3   # without batch norm the lone batch is kept
+
+
+def test_fit_refuses_data_the_cast_would_turn_into_inf():
+    X, y = blobs(np.random.default_rng(0))
+    huge = X.astype(np.float64)
+    huge[3, 2] = -2e39
+    model = mlp([6, 8, 3], seed=0)
+    trainer = Trainer(model, nn.SoftmaxCrossEntropy(), SGD(model.params(), lr=0.1), progress=False)
+    with pytest.raises(ValueError, match=r"^Trainer\.fit: X holds values up to 2e\+39"):
+        trainer.fit(huge, y, epochs=1, batch_size=8)
+    model = mlp([6, 1], seed=0)
+    trainer = Trainer(model, nn.MSE(), SGD(model.params(), lr=0.1), progress=False)
+    with pytest.raises(ValueError, match=r"y holds values up to 1e\+39"):
+        trainer.fit(X, np.full((len(X), 1), 1e39), epochs=1, batch_size=8)

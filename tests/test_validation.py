@@ -5,8 +5,8 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from numpynn._helpers.validation import (all_finite, check_array, check_int, check_positive,
-                                        check_range, choose)
+from numpynn._helpers.validation import (all_finite, check_array, check_cast, check_int,
+                                        check_nonempty, check_positive, check_range, choose)
 from numpynn.optim import OPTIMIZERS, SGD
 from numpynn.optim.schedules import (SCHEDULES, CosineWarmupLR, ExponentialLR, ReduceLROnPlateau,
                                      StepLR)
@@ -248,3 +248,29 @@ def test_a_nan_learning_rate_is_a_value_error_in_the_course_tools():
 
     with pytest.raises(ValueError, match=r"^descent: Invalid lr: nan"):
         descent("x**2 + y**2", [1.0, 1.0], lr=NAN)
+
+
+# ---------------------------------------------------------------- casts and empty arrays
+@pytest.mark.parametrize("x, dtype, shown", [
+    (np.array([1.0, -1e39]), np.float32, r"1e\+39 .*float32's finite range \(±3\.4e\+38\)"),
+    (np.array([70000], dtype=np.int64), np.float16, r"7e\+04 .*float16's finite range"),
+    (np.array([np.iinfo(np.int64).min]), np.float16, r"9\.22e\+18 "),  # |min| overflows int64
+])
+def test_check_cast_refuses_values_beyond_the_target_range(x, dtype, shown):
+    with pytest.raises(ValueError, match=rf"^f: x holds values up to {shown}[^\n]*\nhelp: scale"):
+        check_cast(x, dtype, "x", where="f")
+
+
+def test_check_cast_passes_values_in_range_without_copying_same_dtype():
+    x = np.array([3e38, -3e38])
+    assert check_cast(x, np.float32, "x").dtype == np.float32
+    same = np.ones(3, dtype=np.float32)
+    assert check_cast(same, np.float32, "x") is same
+    assert check_cast(np.array([70000]), np.float32, "x")[0] == 70000
+
+
+def test_check_nonempty_counts_samples():
+    with pytest.raises(ValueError, match=r"^L: pred has 0 samples \(shape \(0, 3\)\)"):
+        check_nonempty(np.zeros((0, 3)), "pred", where="L")
+    with pytest.raises(ValueError, match=r"pred has 0 elements \(shape \(2, 0\)\)"):
+        check_nonempty(np.zeros((2, 0)), "pred")

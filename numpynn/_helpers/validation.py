@@ -55,6 +55,48 @@ def check_array(x, name, ndim=None, dtype_kind="f", finite=True, where=""):
     return x
 
 
+def check_cast(x, dtype, name, where=""):
+    """Return the numeric array ``x`` cast to the float ``dtype``, refusing values it cannot hold.
+
+    A float64 1e39 (or an int64 above 65504 for float16) would become inf in the cast, and the
+    NaN check already behind it could not see it; such values are a ValueError naming the
+    largest one. Only casts that can overflow pay for the two reductions (no temporary).
+
+    >>> try:
+    ...     check_cast(np.array([1e39]), np.float32, "x")
+    ... except ValueError as err:
+    ...     print(str(err).splitlines()[0])
+    x holds values up to 1e+39 in magnitude, beyond float32's finite range (±3.4e+38)
+    """
+    dtype = np.dtype(dtype)
+    limit = float(np.finfo(dtype).max)
+    if x.dtype != dtype and x.size and _largest(x.dtype) > limit:
+        biggest = max(abs(x.max().item()), abs(x.min().item()))  # Python numbers: no overflow
+        if biggest > limit:
+            raise ValueError(f"{_prefix(where)}{name} holds values up to {float(biggest):.3g} in "
+                             f"magnitude, beyond {dtype.name}'s finite range (±{limit:.3g})"
+                             "\nhelp: scale the input (numpynn.data.standardize), or use a "
+                             "float64 model: model.astype(np.float64)")
+    return x.astype(dtype, copy=False)
+
+
+def _largest(dtype):
+    """The largest magnitude a numeric dtype holds (0 for bool)."""
+    if dtype.kind == "f":
+        return float(np.finfo(dtype).max)
+    return int(np.iinfo(dtype).max) if dtype.kind in "iu" else 0
+
+
+def check_nonempty(x, name, where=""):
+    """Raise unless the array ``x`` has at least one element: a mean over 0 samples is 0/0."""
+    if x.size == 0:
+        count = "0 samples" if x.ndim and x.shape[0] == 0 else "0 elements"
+        raise ValueError(f"{_prefix(where)}{name} has {count} (shape {x.shape}); a loss is a mean "
+                         "and needs at least one\nhelp: check the batch slicing (an empty last "
+                         "batch?)")
+    return x
+
+
 def all_finite(x):
     """True when the float array ``x`` holds no NaN or inf, without a temporary of x's size.
 

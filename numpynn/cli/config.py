@@ -17,6 +17,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from numpynn import data
+from numpynn._helpers.limits import parse_nested, read_text_limited
 from numpynn._helpers.validation import check_int, check_range, choose
 from numpynn.init import INITIALIZERS
 from numpynn.models import ACTIVATION_CHOICES, HEADS
@@ -158,17 +159,13 @@ class RunConfig:
         ``overrides`` (field -> value, e.g. the flags given on the command line) replace the
         file's values before the one validation.
         """
-        try:
-            values = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as err:
-            raise ValueError(f"{source}: not valid TOML: {err}") from None
+        values = parse_nested(tomllib.loads, text, source, "TOML")
         return cls.from_dict({**values, **(overrides or {})}, source)
 
     @classmethod
     def from_toml(cls, path, overrides=None):
-        """Read a TOML file (see :meth:`from_toml_text`)."""
-        with open(path, encoding="utf-8") as f:
-            return cls.from_toml_text(f.read(), str(path), overrides)
+        """Read a TOML file of at most a few MiB (see :meth:`from_toml_text`)."""
+        return cls.from_toml_text(read_text_limited(path), str(path), overrides)
 
     def to_toml(self, header=""):
         """TOML text with every field (None fields are written as comments, TOML has no null)."""

@@ -29,7 +29,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from numpynn import functional as F
-from numpynn._helpers.validation import as_generator, check_array, check_int, check_range, choose
+from numpynn._helpers.limits import check_memory
+from numpynn._helpers.validation import (as_generator, check_array, check_cast, check_int,
+                                         check_range, choose)
 from numpynn.layers import ACTIVATION_LAYERS, Linear
 from numpynn.sequential import Sequential
 
@@ -120,17 +122,29 @@ def fit_points(x, y, hidden=4, activation="relu", restarts=DEFAULT_RESTARTS, see
 
 
 def _check_inputs(x, y, hidden, activation, restarts):
-    x = check_array(x, "x", ndim=1, dtype_kind="fiu", where="fit_points").astype(np.float64)
-    y = check_array(y, "y", ndim=1, dtype_kind="fiu", where="fit_points").astype(np.float64)
+    x = check_array(x, "x", ndim=1, dtype_kind="fiu", where="fit_points")
+    y = check_array(y, "y", ndim=1, dtype_kind="fiu", where="fit_points")
+    x = check_cast(x, np.float64, "x", where="fit_points")
+    y = check_cast(y, np.float64, "y", where="fit_points")
     if x.size != y.size:
         raise ValueError(f"fit_points: x has {x.size} values but y has {y.size}; expected one y "
                          "per x")
     if x.size < 2 or x.min() == x.max():
         raise ValueError(f"fit_points: x needs at least two distinct values; got {x.tolist()}")
     hidden = check_int(hidden, "hidden", minimum=1, where="fit_points")
+    check_memory(_bytes_needed(x.size, hidden), f"a 1-{hidden}-1 fit", where="fit_points",
+                 hint="\nhelp: fewer hidden units (H kinks fit H + 1 line segments)")
     restarts = check_int(restarts, "restarts", minimum=1, where="fit_points")
     act = choose(activation, F.ACTIVATIONS, "activation", where="fit_points")
     return x, y, act, hidden, restarts
+
+
+def _bytes_needed(n, hidden):
+    """Peak float64 bytes of a fit with ``hidden`` units through ``n`` points, P = 3H + 1:
+    Levenberg–Marquardt holds JᵀJ, λI, their sum and solve's working copy, all (P, P), and
+    the Jacobian (N, P) with a few (N, H) temporaries."""
+    p = 3 * hidden + 1
+    return 8 * (4 * p * p + 8 * n * p)
 
 
 # ---------------------------------------------------------------- the network as a vector

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from numpynn._helpers.limits import parse_nested, read_text_limited
 from numpynn._helpers.validation import check_positive, choose
 from numpynn.course.explain import EXPLAIN_LOSSES, IDENTITY, explain
 from numpynn.layers import ACTIVATION_LAYERS, NO_ACTIVATION, Linear
@@ -79,10 +80,7 @@ def load_network(path):
     """Read a network file (``.toml`` or ``.json``); see :func:`network_from_dict` for the keys."""
     path = Path(path)
     reader = choose(path.suffix.lower(), _READERS, "network file type", where="load_network")
-    try:
-        data = reader(path.read_text(encoding="utf-8"))
-    except ValueError as err:  # tomllib.TOMLDecodeError and json.JSONDecodeError
-        raise ValueError(f"{path}: not valid {path.suffix[1:].upper()}: {err}") from None
+    data = parse_nested(reader, read_text_limited(path), str(path), path.suffix[1:].upper())
     return network_from_dict(data, where=str(path))
 
 

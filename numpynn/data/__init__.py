@@ -35,8 +35,9 @@ from numpynn._helpers.validation import (as_generator, check_array, check_int, c
                                          check_positive, check_range, choose)
 from numpynn.data.fetch import (CHECKSUMS, MIRRORS, ChecksumError, DatasetNotFoundError,
                              DownloadError, cache_dir, locate)
-from numpynn.data.formats import (CIFAR_BATCHES, IDX_FILES, DataError, parse_cifar_batch,
-                               read_cifar, read_idx_pair, resolve_cifar, resolve_idx)
+from numpynn.data.formats import (CIFAR_BATCHES, IDX_COUNTS, IDX_FILES, DataError,
+                                  parse_cifar_batch, read_cifar, read_idx_pair, resolve_cifar,
+                                  resolve_idx)
 
 __all__ = [
     "DATASETS", "Dataset", "load", "load_digits", "load_mnist", "load_fashion_mnist",
@@ -138,8 +139,8 @@ def _load_idx(name, data_dir, download):
     """Load an MNIST-format dataset's train and test pairs."""
     paths = locate(name, resolve_idx, data_dir, download)
     arrays = []
-    for images_file, labels_file in IDX_FILES.values():
-        images, labels = read_idx_pair(paths[images_file], paths[labels_file])
+    for split, (images_file, labels_file) in IDX_FILES.items():
+        images, labels = read_idx_pair(paths[images_file], paths[labels_file], IDX_COUNTS[split])
         arrays += [_to_float(images), labels.astype(np.int64)]
     return tuple(arrays)
 

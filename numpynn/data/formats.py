@@ -8,8 +8,18 @@ Each dimension follows as a 4-byte big-endian integer.
 CIFAR-10 binary (https://www.cs.toronto.edu/~kriz/cifar.html): each record is 1 label byte and
 3,072 pixel bytes, the 1,024 red values first, then green, then blue, each channel row-major
 (so a row reshapes to (3, 32, 32), channels first).
+
+Every reader checks the sizes a file declares before it inflates or allocates anything, and
+reads no further than them: an IDX header's count against the official file's
+(:data:`IDX_COUNTS`), then exactly count × item bytes from the (gunzipped) stream; a CIFAR-10
+batch against its 10,000 records, each archive member by its tar header before it is read (one
+streaming pass, nothing extracted). A small file that inflates to gigabytes stops at the first
+byte too many.
 """
+import contextlib
 import gzip
+import math
+import os
 import tarfile
 import zlib
 from pathlib import Path
@@ -22,8 +32,15 @@ IDX_FORMATS = {  # kind -> (magic number, shape of one item)
     "images": (0x00000803, IMAGE_SIZE),
     "labels": (0x00000801, ()),
 }
+IDX_COUNTS = {"train": 60_000, "test": 10_000}  # split -> items in its official files (at most)
 CIFAR_PIXELS = 3 * 32 * 32
 CIFAR_RECORD = 1 + CIFAR_PIXELS  # label byte + CHW pixels
+CIFAR_RECORDS = 10_000  # records in one official batch file
+CIFAR_BATCH_BYTES = CIFAR_RECORDS * CIFAR_RECORD
+CIFAR_MAX_MEMBERS = 64  # entries read from the archive (the official one has 9)
+# the most the archive may inflate to: six batches, plus room for headers, readme and names
+CIFAR_ARCHIVE_BYTES = 6 * CIFAR_BATCH_BYTES + 8 * 2**20
+READ_CHUNK = 2**20      # streams are inflated 1 MiB at a time, into the final array
 CIFAR_FOLDER = "cifar-10-batches-bin"
 CIFAR_BATCHES = {
     "train": tuple(f"data_batch_{i}.bin" for i in range(1, 6)),
@@ -43,54 +60,91 @@ class DataError(ValueError):
     """A dataset file exists but is corrupt: wrong magic number, truncated, inconsistent."""
 
 
-def read_bytes(path):
-    """Return the contents of ``path``, gunzipped when its name ends in ``.gz``."""
+@contextlib.contextmanager
+def open_stream(path):
+    """``path`` opened for reading bytes, gunzipped on the fly when its name ends in ``.gz``;
+    a corrupt gzip stream, wherever it breaks, is a :class:`DataError` naming the file."""
     path = Path(path)
-    data = path.read_bytes()
     if path.suffix != ".gz":
-        return data
+        with open(path, "rb") as f:
+            yield f
+        return
     try:
-        return gzip.decompress(data)
+        with gzip.open(path, "rb") as f:
+            yield f
     except (OSError, EOFError, zlib.error) as exc:  # BadGzipFile is an OSError
         raise DataError(f"{path}: corrupt gzip file ({exc}){REDOWNLOAD_HELP}") from None
 
 
-def parse_idx(data, kind, name):
-    """Parse one IDX file's bytes into a ``uint8`` array, checking header and exact size.
+def read_at_most(f, n):
+    """Read up to ``n`` bytes of the stream ``f`` into a new uint8 array of size ``n``, 1 MiB
+    at a time (no temporary of the whole size); returns ``(array, bytes read)``."""
+    out = np.empty(n, np.uint8)
+    done = 0
+    while done < n and (chunk := f.read(min(READ_CHUNK, n - done))):
+        out[done:done + len(chunk)] = np.frombuffer(chunk, np.uint8)
+        done += len(chunk)
+    return out, done
+
+
+def read_idx(path, kind, max_count=IDX_COUNTS["train"]):
+    """Read one IDX file (raw or ``.gz``), checking its header before reading any data.
+
+    1. The header: the magic number and item shape of ``kind``, and a count of at most
+       ``max_count`` (an official file's count), so the header alone fixes the size;
+    2. exactly count × item size bytes from the (inflated) stream, in bounded chunks;
+    3. nothing after them: a longer or shorter file is an error, and an endless gzip stream
+       is never inflated past the first byte too many.
 
     Parameters
     ----------
-    data : bytes
-        The (uncompressed) file contents.
+    path : str or Path
     kind : {"images", "labels"}
-    name : str or Path
-        The file, named in error messages.
+    max_count : int
 
     Returns
     -------
     ndarray of uint8, shape (N, 784) for images (flattened row-major) or (N,) for labels
     """
+    item_shape = IDX_FORMATS[kind][1]
+    header_size = _idx_header_size(item_shape)
+    with open_stream(path) as f:
+        n = _check_idx_header(f.read(header_size), kind, path, max_count)
+        item_size = math.prod(item_shape)  # 784 for images, 1 for labels
+        values, got = read_at_most(f, n * item_size)
+        longer = bool(f.read(1))
+    if got < n * item_size or longer:
+        state = "longer than its header says" if longer else "truncated"
+        held = "more" if longer else f"{header_size + got:,} bytes"
+        raise DataError(f"{path}: file is {state}: the header says {n:,} {kind} "
+                        f"({header_size + n * item_size:,} bytes) but it holds {held}"
+                        f"{REDOWNLOAD_HELP}")
+    return values.reshape(n, item_size) if item_shape else values  # (N, 784) or (N,)
+
+
+def _check_idx_header(header, kind, name, max_count):
+    """The item count of a valid IDX header of ``kind``; raise naming the file otherwise."""
     magic, item_shape = IDX_FORMATS[kind]
-    header = 4 + 4 * (1 + len(item_shape))  # magic + one 4-byte size per dimension
-    if len(data) < header:
-        raise DataError(f"{name}: {len(data)} bytes is too short for an IDX {kind} header "
-                        f"({header} bytes){REDOWNLOAD_HELP}")
-    got = int.from_bytes(data[:4], "big")
+    size = _idx_header_size(item_shape)
+    if len(header) < size:
+        raise DataError(f"{name}: {len(header)} bytes is too short for an IDX {kind} header "
+                        f"({size} bytes){REDOWNLOAD_HELP}")
+    got = int.from_bytes(header[:4], "big")
     if got != magic:
         raise DataError(f"{name}: wrong magic number 0x{got:08x}; expected 0x{magic:08x} "
                         f"(IDX {kind})\nhelp: check that this is the {kind} file of the pair")
-    dims = [int(d) for d in np.frombuffer(data, ">u4", count=1 + len(item_shape), offset=4)]
+    dims = [int.from_bytes(header[i:i + 4], "big") for i in range(4, size, 4)]
     n, shape = dims[0], tuple(dims[1:])
     if shape != item_shape:
         raise DataError(f"{name}: IDX {kind} of size {shape}; expected {item_shape}")
-    item_size = int(np.prod(item_shape, dtype=np.int64))  # 784 for images, 1 for labels
-    expected = header + n * item_size
-    if len(data) != expected:
-        state = "truncated" if len(data) < expected else "longer than its header says"
-        raise DataError(f"{name}: file is {state}: the header says {n:,} {kind} "
-                        f"({expected:,} bytes) but it holds {len(data):,} bytes{REDOWNLOAD_HELP}")
-    values = np.frombuffer(data, np.uint8, offset=header)  # (N * item_size,)
-    return values.reshape(n, item_size) if item_shape else values  # (N, 784) or (N,)
+    if n > max_count:
+        raise DataError(f"{name}: the header says {n:,} {kind}; an official file holds at most "
+                        f"{max_count:,}, so numpynn reads no more{REDOWNLOAD_HELP}")
+    return n
+
+
+def _idx_header_size(item_shape):
+    return 4 + 4 * (1 + len(item_shape))  # magic + one 4-byte size per dimension
 
 
 def check_label_values(labels, name):
@@ -100,16 +154,18 @@ def check_label_values(labels, name):
                         f"[0, {N_CLASSES}){REDOWNLOAD_HELP}")
 
 
-def read_idx_pair(images_path, labels_path):
+def read_idx_pair(images_path, labels_path, max_count=IDX_COUNTS["train"]):
     """Read an IDX images file and its labels file; their counts must agree.
+
+    ``max_count`` bounds both counts (:data:`IDX_COUNTS` of the split).
 
     Returns
     -------
     images : ndarray of uint8, shape (N, 784)
     labels : ndarray of uint8, shape (N,)
     """
-    images = parse_idx(read_bytes(images_path), "images", images_path)
-    labels = parse_idx(read_bytes(labels_path), "labels", labels_path)
+    images = read_idx(images_path, "images", max_count)
+    labels = read_idx(labels_path, "labels", max_count)
     if len(images) != len(labels):
         raise DataError(f"image/label count mismatch: {images_path} holds {len(images):,} "
                         f"images but {labels_path} holds {len(labels):,} labels\n"
@@ -126,6 +182,7 @@ def parse_cifar_batch(data, name):
     pixels : ndarray of uint8, shape (N, 3072), each row in CHW order
     labels : ndarray of uint8, shape (N,)
     """
+    check_cifar_size(len(data), name)
     if not data or len(data) % CIFAR_RECORD:
         raise DataError(f"{name}: {len(data):,} bytes is not a whole number of CIFAR-10 records "
                         f"({CIFAR_RECORD} bytes each: 1 label + {CIFAR_PIXELS} pixels); the file "
@@ -135,24 +192,66 @@ def parse_cifar_batch(data, name):
     return records[:, 1:], records[:, 0]
 
 
+def check_cifar_size(size, name):
+    """Raise when a batch of ``size`` bytes holds more than :data:`CIFAR_RECORDS` records."""
+    if size > CIFAR_BATCH_BYTES:
+        raise DataError(f"{name}: {size:,} bytes; a CIFAR-10 batch holds {CIFAR_RECORDS:,} "
+                        f"records ({CIFAR_BATCH_BYTES:,} bytes), so numpynn reads no more"
+                        f"{REDOWNLOAD_HELP}")
+
+
+def read_cifar_file(path):
+    """One batch file's bytes, its size checked before reading and the read bounded."""
+    check_cifar_size(os.stat(path).st_size, path)
+    with open(path, "rb") as f:
+        data = f.read(CIFAR_BATCH_BYTES + 1)  # a file that grew meanwhile still stops here
+    check_cifar_size(len(data), path)
+    return data
+
+
 def read_tar_members(path, names):
     """Return ``{name: bytes}`` for the regular files ``names`` inside the tar.gz ``path``.
 
-    Members are read as bytes in one pass; nothing is extracted to disk, so hostile member
-    paths (``../``, absolute, links) can do no harm.
+    Members are read as bytes in one streaming pass, nothing is extracted to disk (hostile
+    member paths ``../``, absolute or links can do no harm), and every size is bounded before
+    it is read: each wanted member by its header (:func:`check_cifar_size`), the members by
+    :data:`CIFAR_MAX_MEMBERS` and the whole inflated stream by the official archive's size.
     """
     wanted, found = set(names), {}
     try:
-        with tarfile.open(path, "r:gz") as tar:
-            for member in tar:
+        with gzip.open(path, "rb") as gz, tarfile.open(
+                fileobj=_BoundedReader(gz, CIFAR_ARCHIVE_BYTES, path), mode="r|") as tar:
+            for count, member in enumerate(tar, start=1):
+                if count > CIFAR_MAX_MEMBERS:
+                    raise DataError(f"{path}: more than {CIFAR_MAX_MEMBERS} members; the "
+                                    f"official archive holds 9{REDOWNLOAD_HELP}")
                 if member.isfile() and member.name in wanted:
-                    found[member.name] = tar.extractfile(member).read()
+                    check_cifar_size(member.size, f"{path}:{member.name}")
+                    found[member.name] = tar.extractfile(member).read(CIFAR_BATCH_BYTES + 1)
+                    if len(found) == len(wanted):
+                        break
     except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
         raise DataError(f"{path}: corrupt tar.gz archive ({exc}){REDOWNLOAD_HELP}") from None
     missing = sorted(wanted - set(found))
     if missing:
         raise DataError(f"{path}: archive lacks {', '.join(missing)}{REDOWNLOAD_HELP}")
     return found
+
+
+class _BoundedReader:
+    """A read-only stream that refuses to deliver more than ``limit`` bytes in all (tarfile
+    buffers some headers, such as long names, whole: this bounds them too)."""
+
+    def __init__(self, raw, limit, name):
+        self.raw, self.left, self.name = raw, limit, name
+
+    def read(self, n=-1):
+        data = self.raw.read(self.left + 1 if n is None or n < 0 else min(n, self.left + 1))
+        self.left -= len(data)
+        if self.left < 0:
+            raise DataError(f"{self.name}: inflates to more than {CIFAR_ARCHIVE_BYTES:,} bytes, "
+                            f"the official archive's size{REDOWNLOAD_HELP}")
+        return data
 
 
 def resolve_idx(folder):
@@ -176,7 +275,8 @@ def resolve_cifar(folder):
 def read_cifar(found):
     """Return ``{batch file: (bytes, name for messages)}`` from the folder or the archive."""
     if "batches" in found:
-        return {n: (read_bytes(found["batches"] / n), found["batches"] / n) for n in CIFAR_NAMES}
+        return {n: (read_cifar_file(found["batches"] / n), found["batches"] / n)
+                for n in CIFAR_NAMES}
     members = read_tar_members(found["archive"], [f"{CIFAR_FOLDER}/{n}" for n in CIFAR_NAMES])
     return {n: (members[f"{CIFAR_FOLDER}/{n}"], f"{found['archive']}:{CIFAR_FOLDER}/{n}")
             for n in CIFAR_NAMES}

@@ -24,8 +24,9 @@ import numpy as np
 from numpynn._speed import aligned
 from numpynn._speed.workspace import Workspace
 from numpynn.layers import BatchNorm, Sigmoid
-from numpynn._helpers.validation import (all_finite, as_generator, check_array, check_int,
-                                         check_labels, check_positive, check_unit_interval)
+from numpynn._helpers.validation import (all_finite, as_generator, check_array, check_cast,
+                                         check_int, check_labels, check_positive,
+                                         check_unit_interval)
 from numpynn.training.callbacks import (Callback, LRSchedulerCallback, format_test,
                                         make_progress)
 from numpynn.training.checkpoint import (checked_callback_state, keyed, read_checkpoint,
@@ -85,7 +86,7 @@ def _check_float_targets(y, out_shape, n, dtype, name, where):
                 if y.shape == (n,) and out_shape[1:] == (1,) else "")
         raise ValueError(f"{where}: {name} has shape {y.shape}; expected {expected.shape} "
                          f"(N samples × the model's outputs){hint}")
-    return y.astype(dtype, copy=False)
+    return check_cast(y, dtype, name, where=where)
 
 
 def _check_binary_targets(y, out_shape, n, dtype, name, where):
@@ -327,7 +328,7 @@ class Trainer:
         if X.ndim < 2 or len(X) == 0:
             raise ValueError(f"{where}: {name} has shape {X.shape}; expected a non-empty batch "
                              f"(N, D)\nhelp: for one sample use {name}.reshape(1, -1)")
-        return X.astype(self.model.dtype, copy=False)  # once, so the loop never casts
+        return check_cast(X, self.model.dtype, name, where=where)  # once: the loop never casts
 
     def _check_data(self, X, y, name_x, name_y, where):
         X = self._check_inputs(X, name_x, where)

@@ -45,11 +45,10 @@ def run(args):
 def _load(networks, args):
     import json
 
+    from numpynn._helpers.limits import parse_nested
+
     if args.json is not None:
-        try:
-            data = json.loads(args.json)
-        except ValueError as err:
-            raise UsageError(f"--json: not valid JSON: {err}") from None
+        data = parse_nested(json.loads, args.json, "--json", "JSON", error=UsageError)
         return networks.network_from_dict(data, where="--json")
     path = networks.example_path(args.example) if args.example is not None else args.file
     return networks.load_network(path)
