@@ -328,7 +328,9 @@ def _build_layer(index, entry, source, element_budget):
     cls = LAYERS.get(entry["type"])
     if cls is None:
         raise ModelFileError(f"{where}: unknown layer type {entry['type']!r}; numpynn loads only "
-                             f"its own layers: {', '.join(LAYERS)}")
+                             f"its own layers and registered ones: {', '.join(LAYERS)}\n"
+                             "help: a custom layer loads once its class is registered: "
+                             "numpynn.register_layer(MyLayer)")
     config = entry.get("config", {})
     if not isinstance(config, dict) or not all(
             isinstance(v, (int, float, str, bool)) for v in config.values()):
