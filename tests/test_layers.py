@@ -272,3 +272,11 @@ def test_a_registered_custom_layer_round_trips_and_an_unregistered_one_is_refuse
         del nn.LAYERS["Scale"]
     with pytest.raises(ValueError, match="unknown layer type 'Scale'"):
         nn.load(tmp_path / "m.npz")        # unregistered again: refused, nothing imported
+
+
+def test_every_registered_layer_has_the_one_protocol():
+    """forward(x) and backward(dout), nothing else: Sequential is a loop and a reversed loop."""
+    import inspect
+    for name, cls in nn.LAYERS.items():
+        assert list(inspect.signature(cls.forward).parameters) == ["self", "x"], name
+        assert list(inspect.signature(cls.backward).parameters) == ["self", "dout"], name
