@@ -506,6 +506,43 @@ def test_descent_contours_rejects_bad_input():
         plot.descent_contours(lambda x, y: np.full(x.shape, np.nan), path, values=[np.ones(4)])
 
 
+COURSE_F = "x**2 + y**2 + x*(y + 2) + cos(3*x)"
+
+
+def course_f(x, y):
+    return x ** 2 + y ** 2 + x * (y + 2) + np.cos(3 * x)
+
+
+def contour_levels(fig):
+    """The filled contours' levels: quantiles of f on the grid, so they pin f's grid values."""
+    return fig.axes[0].collections[0].levels
+
+
+@pytest.mark.parametrize("f", [COURSE_F, lambda p: p[0] ** 2 + p[1] ** 2 + p[0] * (p[1] + 2)
+                               + (3 * p[0]).cos()], ids=["expression", "tensor-function"])
+def test_descent_contours_takes_what_descent_takes(f):
+    import numpynn as nn
+
+    fixed = nn.descent(f, [2.0, 2.0], lr=0.1, steps=20)
+    decaying = nn.descent(f, [2.0, 2.0], lr=0.1, steps=20, decay=0.9)
+    paths = [fixed.path, decaying.path]
+    fig = plot.descent_contours(f, paths, labels=["decay 1", "decay 0.9"])
+    oracle = plot.descent_contours(course_f, paths)  # the same f written with NumPy
+    np.testing.assert_allclose(contour_levels(fig), contour_levels(oracle), rtol=1e-12)
+    curves = {line.get_label(): line.get_ydata() for line in fig.axes[1].get_lines()}
+    np.testing.assert_allclose(curves["decay 0.9"], decaying.values, rtol=1e-12)
+    assert plt.get_fignums() == []
+
+
+def test_descent_contours_rejects_an_f_it_cannot_evaluate():
+    path = gd_path([1.0, 1.0], 0.1, 3)
+    with pytest.raises(ValueError, match="unsupported name 'z'"):  # the playground's parser
+        plot.descent_contours("x + z", path)
+    with pytest.raises(TypeError, match="^descent_contours: f must be an expression string or "
+                                        "a callable; got int"):
+        plot.descent_contours(3, path)
+
+
 def test_descent_contours_flat_function_still_draws():
     fig = plot.descent_contours(lambda x, y: np.zeros_like(x), gd_path([1.0, 1.0], 0.1, 3))
     assert len(fig.axes) == 2
