@@ -199,6 +199,40 @@ def test_command_compares_optimizers_and_plots(tmp_path, capsys):
     assert "final (gd):" in out and "final (adam):" in out
 
 
+def test_command_with_two_decays_draws_both_paths_on_one_plot(tmp_path, capsys, monkeypatch):
+    from numpynn import plot
+
+    drawn = {}
+
+    def spy(f, paths, labels=None, values=None, bounds=None, path=None):
+        drawn.update(paths=paths, labels=labels)
+        return real(f, paths, labels=labels, values=values, bounds=bounds, path=path)
+
+    real = plot.descent_contours
+    monkeypatch.setattr(plot, "descent_contours", spy)
+    png = tmp_path / "decays.png"
+    code = main(["descent", "--optimizer", "sgd", "--decay", "1,0.95", "--steps", "30",
+                 "--plot", str(png)])
+    out = capsys.readouterr().out
+    assert code == 0 and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["decays.png"]  # one picture
+    assert drawn["labels"] == ["sgd, decay 1", "sgd, decay 0.95"]
+    for label, decay, points in zip(drawn["labels"], (1.0, 0.95), drawn["paths"]):
+        alone = descent(COURSE_F, [2, 2], lr=0.1, steps=30, decay=decay, optimizer="sgd")
+        np.testing.assert_array_equal(points, alone.path)  # the same arithmetic, bit for bit
+        x, y = alone.final
+        assert f"final ({label}): x = {x:.6f}, y = {y:.6f}, f = {alone.values[-1]:.6f}" in out
+        assert f"optimizer sgd, lr 0.1, decay {decay:g}, 30 steps" in out
+
+
+def test_command_crosses_optimizers_and_decays(capsys):
+    assert main(["descent", "--optimizer", "gd,adam", "--decay", "1,0.9", "--steps", "3"]) == 0
+    finals = [line.split(":")[0] for line in capsys.readouterr().out.splitlines()
+              if line.startswith("final")]
+    assert finals == ["final (gd, decay 1)", "final (gd, decay 0.9)", "final (adam, decay 1)",
+                      "final (adam, decay 0.9)"]
+
+
 def test_command_rejects_steps_too_many_or_not_an_integer(capsys):
     assert main(["descent", "--steps", str(10 ** 10)]) == 2
     err = capsys.readouterr().err
@@ -215,6 +249,8 @@ def test_command_rejects_steps_too_many_or_not_an_integer(capsys):
 @pytest.mark.parametrize("argv, message", [
     (["--f", "1" + "0" * 400 + " * x + y"], "number 100000000000…0000 (401 digits) in "
                                             "expression is too large for a float"),
+    (["--decay", "1,fast"], "--decay '1,fast' is not a list of numbers"),
+    (["--decay", "1,-0.5"], "Invalid decay: -0.5"),
     (["--f", "x % y"], "unsupported operator '%'"),
     (["--f", "x +"], "cannot parse expression"),
     (["--start", "1,2,3"], "--start has 3 coordinate"),
