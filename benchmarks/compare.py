@@ -4,6 +4,7 @@ import os
 import statistics
 import sys
 from dataclasses import asdict
+from time import perf_counter
 
 import numpy as np
 
@@ -35,6 +36,31 @@ def setup(settings, log):
     return settings, log, data, note, frameworks, env, _machine(settings, env, log)
 
 
+class TrialProgress:
+    """One progress line per trial as it starts: its number of the total and, once a trial is
+    done, the time so far and the time left at the pace of the trials done (one line per trial
+    rather than two, so the log stays as long as the plan)."""
+
+    def __init__(self, total, log, clock=perf_counter):
+        self.total, self.log, self.clock = total, log, clock
+        self.done, self.start = 0, None
+
+    def starting(self, what):
+        now = self.clock()
+        self.start = now if self.start is None else self.start
+        pace = ""
+        if self.done:
+            elapsed = now - self.start
+            left = elapsed / self.done * (self.total - self.done)
+            pace = f"; {_duration(elapsed)} so far, about {_duration(left)} left"
+        self.log(f"trial {self.done + 1}/{self.total}: {what}{pace}")
+        self.done += 1
+
+
+def _duration(seconds):
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"
+
+
 def run_benchmark(settings=None, log=None):
     """Run the comparison described in the module docstring.
 
@@ -43,7 +69,7 @@ def run_benchmark(settings=None, log=None):
     settings : BenchSettings, optional
         Defaults: the four configurations, all cores, 2 epochs, 3 repeats.
     log : callable, optional
-        Called with one line of progress per worker.
+        Called with one line of progress per worker (see :class:`TrialProgress`).
 
     Returns
     -------
@@ -55,11 +81,12 @@ def run_benchmark(settings=None, log=None):
     """
     settings, log, data, note, frameworks, env, machine = setup(settings, log)
     trials = []
+    progress = TrialProgress(settings.repeats * len(settings.configs) * len(frameworks), log)
     for repeat in range(settings.repeats):
         for name in settings.configs:
             for framework in frameworks:                         # alternating frameworks
                 trial = config_trial(settings, name, framework, data)
-                log(f"repeat {repeat + 1}/{settings.repeats}: {name} {framework}")
+                progress.starting(f"{name} {framework}, repeat {repeat + 1}/{settings.repeats}")
                 trials.append({"config": name, "repeat": repeat,
                                **spawn("trial", asdict(trial), env)})
     remeasure_peak(machine, settings, env, log)

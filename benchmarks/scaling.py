@@ -1,7 +1,7 @@
 """Scaling: samples/s as the batch size and the width grow."""
 from dataclasses import asdict
 
-from benchmarks.compare import remeasure_peak, setup, throughput
+from benchmarks.compare import TrialProgress, remeasure_peak, setup, throughput
 from benchmarks.network import HIDDEN, mlp_widths, training_flops
 from benchmarks.trials import Trial, spawn
 
@@ -39,13 +39,15 @@ def run_scaling(settings=None, batch_sizes=BATCH_SWEEP, widths=WIDTH_SWEEP, log=
         ``peak_fraction`` and, on numpynn's rows, ``speed`` (torch time / numpynn time).
     """
     settings, log, data, note, frameworks, env, machine = setup(settings, log)
-    points = []
-    for sweep, batch, hidden in scaling_points(batch_sizes, widths):
+    points, plan = [], scaling_points(batch_sizes, widths)
+    progress = TrialProgress(len(plan) * settings.repeats * len(frameworks), log)
+    for sweep, batch, hidden in plan:
         n_train = scaling_samples(batch, hidden, settings.n_train or 60000)
         results = {framework: [] for framework in frameworks}
         for repeat in range(settings.repeats):
             for framework in frameworks:
-                log(f"scaling {sweep}: batch {batch}, hidden {hidden}, {framework}")
+                progress.starting(f"scaling {sweep}: batch {batch}, hidden {hidden}, "
+                                  f"{framework}")
                 trial = Trial(framework=framework, batch_size=batch, hidden=hidden,
                               epochs=settings.epochs, threads=settings.threads, data=data,
                               n_train=n_train, n_test=settings.n_test)

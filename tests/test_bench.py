@@ -147,6 +147,26 @@ def test_smoke_ratios_follow_from_the_summary(smoke):
         np.testing.assert_allclose(row["loop_speed"], theirs / loop, rtol=1e-12)
 
 
+def test_smoke_reports_one_progress_line_per_trial_with_the_time_left(smoke):
+    _, _, err, results = smoke
+    lines = [line for line in err.splitlines() if line.startswith("[bench] trial ")]
+    total = len(results["trials"])
+    assert [line.split(":")[0] for line in lines] == [f"[bench] trial {k}/{total}"
+                                                      for k in range(1, total + 1)]
+    assert lines[0].endswith(", repeat 1/1") and all("left" in line for line in lines[1:])
+
+
+def test_trial_progress_estimates_the_time_left_from_the_trials_done():
+    lines, clock = [], iter([100.0, 110.0, 130.0, 250.0]).__next__  # trials of 10, 20, 120 s
+    progress = compare.TrialProgress(4, lines.append, clock=clock)
+    for name in "abcd":
+        progress.starting(name)
+    assert lines == ["trial 1/4: a",
+                     "trial 2/4: b; 10 s so far, about 30 s left",   # 10 s per trial, 3 to go
+                     "trial 3/4: c; 30 s so far, about 30 s left",   # 15 s per trial, 2 to go
+                     "trial 4/4: d; 2.5 min so far, about 50 s left"]  # 50 s per trial, 1 to go
+
+
 def test_ratios_without_the_hand_loop_leave_its_columns_out():
     summary = [{"config": "sgd-64", "framework": name, "batch_size": 64,
                 "seconds_per_epoch": s, "peak_rss_mib": 100.0}
@@ -166,7 +186,7 @@ def test_numpynn_bench_delegates_to_the_checkouts_benchmark_from_any_directory(
     code, out, err = run_cli("bench", "--smoke", "--frameworks", "numpynn", "--configs",
                              "sgd-64", "--json", "out.json")    # relative to the caller
     assert code == 0, err
-    assert "[bench] repeat 1/1: sgd-64 numpynn" in err
+    assert "[bench] trial 1/1: sgd-64 numpynn, repeat 1/1\n" in err
     for header, _, _ in SUMMARY_COLUMNS:
         assert header in out
     results = json.loads((tmp_path / "out.json").read_text())

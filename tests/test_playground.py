@@ -1,5 +1,7 @@
 """numpynn.course.playground and `numpynn descent`: expression parsing, the descent recursion checked
 against its closed form and against torch.optim, and the command through numpynn.cli.main."""
+import re
+
 import numpy as np
 import pytest
 try:
@@ -11,7 +13,7 @@ from numpynn.autograd import Tensor
 from numpynn.cli import main
 from numpynn.gradcheck import numerical_gradient
 from numpynn.optim import Adam
-from numpynn.course.playground import descent, grid_function, parse_expression
+from numpynn.course.playground import MAX_STEPS, descent, grid_function, parse_expression
 
 COURSE_F = "x**2 + y**2 + x*(y + 2) + cos(3*x)"
 
@@ -50,6 +52,24 @@ def test_expression_rejects_anything_else_naming_the_token(source, token):
 def test_expression_syntax_error():
     with pytest.raises(ValueError, match=r"cannot parse expression 'x \+\)'"):
         parse_expression("x +)")
+
+
+@pytest.mark.parametrize("literal, named", [
+    ("1" + "0" * 400, "100000000000…0000 (401 digits)"),
+    ("1e400", "1e400"),
+    ("2.5e999", "2.5e999"),
+])
+def test_expression_too_large_literal_is_named(literal, named):
+    with pytest.raises(ValueError, match=f"^number {re.escape(named)} in expression is too "
+                                         r"large for a float \(at most about 1\.8e\+308\)"):
+        parse_expression(f"x**2 + {literal} * y")
+
+
+def test_expression_large_but_finite_literal_and_overflow_by_arithmetic():
+    big = parse_expression("1" + "0" * 300 + " * x")  # 1e300 fits a float
+    np.testing.assert_allclose(big(Tensor([2.0, 0.0])).item(), 2e300, rtol=1e-15)
+    with np.errstate(over="ignore"):  # computed, not written: overflows to inf as in NumPy
+        assert parse_expression("10**10**10 + x")(Tensor([0.0, 0.0])).item() == np.inf
 
 
 def test_grid_function_matches_numpy():
@@ -141,6 +161,16 @@ def test_descent_bad_input():
         descent("x + z", [1.0, 2.0])
 
 
+def test_descent_refuses_steps_beyond_the_bound_naming_the_memory():
+    # a path of 10¹⁰ + 1 points: (2·2 + 1) float64 per point plus one lr per step = 48 bytes
+    with pytest.raises(ValueError, match=r"^descent: steps must be at most 1,000,000; got "
+                                         r"10,000,000,000, whose path, values and gradients "
+                                         r"would need 447\.0 GiB$"):
+        descent(COURSE_F, [1.0, 2.0], steps=10 ** 10)
+    with pytest.raises(ValueError, match=f"at most {MAX_STEPS:,}; got {MAX_STEPS + 1:,}"):
+        descent(COURSE_F, [1.0, 2.0], steps=MAX_STEPS + 1)
+
+
 def test_divergence_warns():
     with pytest.warns(RuntimeWarning, match="non-finite"), np.errstate(over="ignore",
                                                                        invalid="ignore"):
@@ -173,7 +203,58 @@ def test_command_compares_optimizers_and_plots(tmp_path, capsys):
     assert "final (gd):" in out and "final (adam):" in out
 
 
+def test_command_with_two_decays_draws_both_paths_on_one_plot(tmp_path, capsys, monkeypatch):
+    from numpynn import plot
+
+    drawn = {}
+
+    def spy(f, paths, labels=None, values=None, bounds=None, path=None):
+        drawn.update(paths=paths, labels=labels)
+        return real(f, paths, labels=labels, values=values, bounds=bounds, path=path)
+
+    real = plot.descent_contours
+    monkeypatch.setattr(plot, "descent_contours", spy)
+    png = tmp_path / "decays.png"
+    code = main(["descent", "--optimizer", "sgd", "--decay", "1,0.95", "--steps", "30",
+                 "--plot", str(png)])
+    out = capsys.readouterr().out
+    assert code == 0 and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["decays.png"]  # one picture
+    assert drawn["labels"] == ["sgd, decay 1", "sgd, decay 0.95"]
+    for label, decay, points in zip(drawn["labels"], (1.0, 0.95), drawn["paths"]):
+        alone = descent(COURSE_F, [2, 2], lr=0.1, steps=30, decay=decay, optimizer="sgd")
+        np.testing.assert_array_equal(points, alone.path)  # the same arithmetic, bit for bit
+        x, y = alone.final
+        assert f"final ({label}): x = {x:.6f}, y = {y:.6f}, f = {alone.values[-1]:.6f}" in out
+        assert f"optimizer sgd, lr 0.1, decay {decay:g}, 30 steps" in out
+
+
+def test_command_crosses_optimizers_and_decays(capsys):
+    assert main(["descent", "--optimizer", "gd,adam", "--decay", "1,0.9", "--steps", "3"]) == 0
+    finals = [line.split(":")[0] for line in capsys.readouterr().out.splitlines()
+              if line.startswith("final")]
+    assert finals == ["final (gd, decay 1)", "final (gd, decay 0.9)", "final (adam, decay 1)",
+                      "final (adam, decay 0.9)"]
+
+
+def test_command_rejects_steps_too_many_or_not_an_integer(capsys):
+    assert main(["descent", "--steps", str(10 ** 10)]) == 2
+    err = capsys.readouterr().err
+    assert err.splitlines() == ["numpynn descent: error: descent: steps must be at most "
+                                "1,000,000; got 10,000,000,000, whose path, values and "
+                                "gradients would need 447.0 GiB"]
+    with pytest.raises(SystemExit) as exit_info:  # argparse's one line for a non-integer
+        main(["descent", "--steps", "1e10"])
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == ("numpynn descent: error: argument "
+                                                        "--steps: invalid int value: '1e10'")
+
+
 @pytest.mark.parametrize("argv, message", [
+    (["--f", "1" + "0" * 400 + " * x + y"], "number 100000000000…0000 (401 digits) in "
+                                            "expression is too large for a float"),
+    (["--decay", "1,fast"], "--decay '1,fast' is not a list of numbers"),
+    (["--decay", "1,-0.5"], "Invalid decay: -0.5"),
     (["--f", "x % y"], "unsupported operator '%'"),
     (["--f", "x +"], "cannot parse expression"),
     (["--start", "1,2,3"], "--start has 3 coordinate"),
@@ -184,3 +265,4 @@ def test_command_bad_input_exits_2(argv, message, capsys):
     assert main(["descent", *argv]) == 2
     err = capsys.readouterr().err
     assert err.startswith("numpynn descent: error: ") and message in err.splitlines()[0]
+    assert "Traceback" not in err

@@ -1,6 +1,7 @@
 """Tests for numpynn.plot: every figure renders a readable PNG, saves are atomic, the numbers behind
 the pictures match independent oracles (scikit-learn's confusion matrix, closed-form and
 finite-difference derivatives, hand-computed min-max scaling), and bad input names the argument."""
+import io
 import os
 import subprocess
 import sys
@@ -85,11 +86,11 @@ FIGURES = {
 
 
 # ----------------------------------------------------------------------------- import and backend
-def run_python(code, **env_changes):
+def run_python(code, args=(), **env_changes):
     env = {k: v for k, v in os.environ.items()
            if k not in ("DISPLAY", "WAYLAND_DISPLAY", "MPLBACKEND", "CI")}
     env.update(env_changes)
-    result = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=env,
+    result = subprocess.run([sys.executable, "-c", textwrap.dedent(code), *args], env=env,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()
@@ -157,10 +158,47 @@ def test_figure_saved_as_readable_png_and_closed(tmp_path, name):
 
 
 @pytest.mark.parametrize("name", sorted(FIGURES))
-def test_figure_without_path_stays_open(name):
+def test_figure_without_path_is_not_left_in_pyplot_but_still_renders(name):
+    # Jupyter's inline backend draws every figure left open in pyplot at the end of a cell, and
+    # displays the Figure the cell returns as well: nothing left open, nothing shown twice
     fig = FIGURES[name](None)
     assert isinstance(fig, Figure)
-    assert plt.fignum_exists(fig.number)
+    assert plt.get_fignums() == []
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    pixels = matplotlib.image.imread(io.BytesIO(buffer.getvalue()), format="png")  # (H, W, 4)
+    assert min(pixels.shape[:2]) > 100 and np.ptp(pixels[..., :3]) > 0.5
+
+
+def test_figure_with_a_window_stays_for_plt_show(tmp_path):
+    # a backend whose figure manager opens windows (as Tk, Qt and macOS do): scripts that call
+    # plot functions and then plt.show() still see every figure
+    out = run_python("""
+        import sys, types
+        import matplotlib
+        from matplotlib.backend_bases import FigureManagerBase
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        class WindowManager(FigureManagerBase):
+            def show(self):
+                print("window", self.num)
+
+        class WindowCanvas(FigureCanvasAgg):
+            manager_class = WindowManager
+
+        backend = types.ModuleType("window_backend")
+        backend.FigureCanvas, backend.FigureManager = WindowCanvas, WindowManager
+        sys.modules["window_backend"] = backend
+        matplotlib.use("module://window_backend")
+        import matplotlib.pyplot as plt
+        from numpynn import plot
+        plot.confusion_matrix([0, 1, 1], [0, 1, 0])
+        plot.activation_functions(["relu"])
+        plot.confusion_matrix([0, 1], [0, 1], path=sys.argv[1])  # a saved figure is closed
+        print(plt.get_fignums())
+        plt.show()
+    """, args=[str(tmp_path / "saved.png")])
+    assert out.splitlines() == ["[1, 2]", "window 1", "window 2"]
 
 
 def test_failing_save_leaves_old_file_and_no_temp(tmp_path, monkeypatch):
@@ -466,6 +504,43 @@ def test_descent_contours_rejects_bad_input():
         plot.descent_contours(bowl, path, bounds=(1, -1, 0, 1))
     with pytest.raises(ValueError, match="not finite anywhere inside bounds"):
         plot.descent_contours(lambda x, y: np.full(x.shape, np.nan), path, values=[np.ones(4)])
+
+
+COURSE_F = "x**2 + y**2 + x*(y + 2) + cos(3*x)"
+
+
+def course_f(x, y):
+    return x ** 2 + y ** 2 + x * (y + 2) + np.cos(3 * x)
+
+
+def contour_levels(fig):
+    """The filled contours' levels: quantiles of f on the grid, so they pin f's grid values."""
+    return fig.axes[0].collections[0].levels
+
+
+@pytest.mark.parametrize("f", [COURSE_F, lambda p: p[0] ** 2 + p[1] ** 2 + p[0] * (p[1] + 2)
+                               + (3 * p[0]).cos()], ids=["expression", "tensor-function"])
+def test_descent_contours_takes_what_descent_takes(f):
+    import numpynn as nn
+
+    fixed = nn.descent(f, [2.0, 2.0], lr=0.1, steps=20)
+    decaying = nn.descent(f, [2.0, 2.0], lr=0.1, steps=20, decay=0.9)
+    paths = [fixed.path, decaying.path]
+    fig = plot.descent_contours(f, paths, labels=["decay 1", "decay 0.9"])
+    oracle = plot.descent_contours(course_f, paths)  # the same f written with NumPy
+    np.testing.assert_allclose(contour_levels(fig), contour_levels(oracle), rtol=1e-12)
+    curves = {line.get_label(): line.get_ydata() for line in fig.axes[1].get_lines()}
+    np.testing.assert_allclose(curves["decay 0.9"], decaying.values, rtol=1e-12)
+    assert plt.get_fignums() == []
+
+
+def test_descent_contours_rejects_an_f_it_cannot_evaluate():
+    path = gd_path([1.0, 1.0], 0.1, 3)
+    with pytest.raises(ValueError, match="unsupported name 'z'"):  # the playground's parser
+        plot.descent_contours("x + z", path)
+    with pytest.raises(TypeError, match="^descent_contours: f must be an expression string or "
+                                        "a callable; got int"):
+        plot.descent_contours(3, path)
 
 
 def test_descent_contours_flat_function_still_draws():

@@ -18,7 +18,9 @@ array([[ 1.  , -2.  ],
 array([5.    , 1.25  , 0.3125])
 """
 import ast
+import math
 import operator
+import sys
 import warnings
 from dataclasses import dataclass
 
@@ -38,6 +40,8 @@ _SYMBOLS = {ast.Mod: "%", ast.FloorDiv: "//", ast.MatMult: "@", ast.BitXor: "^",
             ast.BitAnd: "&", ast.BitOr: "|", ast.LShift: "<<", ast.RShift: ">>",
             ast.Not: "not", ast.Invert: "~"}
 MAX_EXPRESSION_LENGTH = 2000  # refuse pathological input before parsing it
+MAX_STEPS = 1_000_000  # minutes of autograd steps (~0.4 ms each); a 2-D record of 40 MB
+GIB = 2 ** 30
 
 
 # ----------------------------------------------------------------------------- expressions
@@ -72,7 +76,8 @@ def parse_expression(source):
     Raises
     ------
     ValueError
-        Unparsable text, or any other name, function, operator or syntax (named in the message).
+        Unparsable text, any other name, function, operator or syntax, or a number too large
+        for a float such as ``1e400`` (each named in the message).
 
     >>> parse_expression("x**2 + cos(3*y)")
     Expression('x**2 + cos(3*y)')
@@ -82,9 +87,10 @@ def parse_expression(source):
     if not source.strip() or len(source) > MAX_EXPRESSION_LENGTH:
         raise ValueError(f"expression must be 1 to {MAX_EXPRESSION_LENGTH} characters; "
                          f"got {len(source.strip())}")
+    text = source.strip()  # the syntax tree's columns count from its first character
     try:
-        tree = ast.parse(source.strip(), mode="eval")
-        return Expression(source, _compile(tree.body, source))
+        tree = ast.parse(text, mode="eval")
+        return Expression(source, _compile(tree.body, text))
     except SyntaxError as err:
         raise ValueError(f"cannot parse expression {source!r}: {err.msg} (column {err.offset})"
                          "\nhelp: write Python syntax, e.g. x**2 + y**2 + x*(y + 2) + cos(3*x)")\
@@ -103,8 +109,24 @@ def _compile_constant(node, source):
     value = node.value
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         _reject(node, source, "constant")
-    constant = Tensor(value)  # a Tensor, so 10**10**10 overflows to inf, not OverflowError
+    try:
+        number = float(value)  # a Python int may have any number of digits; a float may not
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):  # 1e400 parses to inf: as much a typo as a 400-digit int
+        written = _shorten(ast.get_source_segment(source, node) or repr(value))
+        raise ValueError(f"number {written} in expression is too large for a float (at most "
+                         f"about {sys.float_info.max:.1e}); write a smaller constant")
+    constant = Tensor(number)  # a Tensor, so 10**10**10 overflows to inf, not OverflowError
     return lambda env: constant
+
+
+def _shorten(literal, keep=12):
+    """A long literal shortened to its ends and length: ``100000000000…0000 (401 digits)``."""
+    if len(literal) <= 2 * keep:
+        return literal
+    unit = "digits" if literal.isdigit() else "characters"
+    return f"{literal[:keep]}…{literal[-4:]} ({len(literal)} {unit})"
 
 
 def _compile_name(node, source):
@@ -225,7 +247,7 @@ def descent(f, start, lr=0.1, steps=100, decay=1.0, optimizer=None):
     lr : float
         η₀, the first step's learning rate.
     steps : int
-        Number of updates; the path has steps + 1 points.
+        Number of updates, at most ``MAX_STEPS``; the path has steps + 1 points.
     decay : float
         d in η_t = η₀·dᵗ (1.0: constant step).
     optimizer : None, str or callable
@@ -244,14 +266,14 @@ def descent(f, start, lr=0.1, steps=100, decay=1.0, optimizer=None):
     point = _check_start(start, f)
     check_positive(lr, "lr", where="descent")
     check_positive(decay, "decay", where="descent")
-    steps = check_int(steps, "steps", minimum=0, where="descent")
+    steps = _check_steps(steps, point.size)
     opt = _make_optimizer(optimizer, {"p": point}, lr)
     lrs = lr * decay ** np.arange(steps, dtype=np.float64)  # (steps,) η_t = η₀·dᵗ
-    path, values, grads = [point.copy()], [], []
+    path = np.empty((steps + 1, point.size))                 # (steps + 1, D)
+    grads, values = np.empty_like(path), np.empty(steps + 1)  # (steps + 1, D), (steps + 1,)
     for t in range(steps + 1):
         value, grad = value_and_grad(f, point)
-        values.append(value)
-        grads.append(grad)
+        path[t], values[t], grads[t] = point, value, grad
         if t == steps:
             break
         if opt is None:
@@ -259,8 +281,7 @@ def descent(f, start, lr=0.1, steps=100, decay=1.0, optimizer=None):
         else:
             opt.lr = float(lrs[t])
             opt.step({"p": grad})  # updates `point` in place
-        path.append(point.copy())
-    result = DescentResult(np.array(path), np.array(values), np.array(grads), lrs)
+    result = DescentResult(path, values, grads, lrs)
     if not np.isfinite(result.values).all():
         warnings.warn(f"descent: f became non-finite at step {np.argmin(np.isfinite(result.values))}"
                       "; help: lower lr or add decay", RuntimeWarning, stacklevel=2)
@@ -277,6 +298,16 @@ def value_and_grad(f, point):
     if out.requires_grad:
         out.backward()
     return out.item(), (np.zeros_like(p.data) if p.grad is None else p.grad)
+
+
+def _check_steps(steps, dim):
+    """``steps`` as an int in [0, MAX_STEPS]; the error names the memory a larger one needs."""
+    steps = check_int(steps, "steps", minimum=0, where="descent")
+    if steps > MAX_STEPS:
+        record = (steps + 1) * (2 * dim + 1) * 8 + steps * 8  # path, grads, values, lrs
+        raise ValueError(f"descent: steps must be at most {MAX_STEPS:,}; got {steps:,}, whose "
+                         f"path, values and gradients would need {record / GIB:,.1f} GiB")
+    return steps
 
 
 def _check_start(start, f):

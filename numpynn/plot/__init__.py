@@ -1,8 +1,21 @@
 """Figures a course asks for: learning curves, confusion matrices, image and weight grids,
 activation functions with their derivatives, and gradient-descent paths over contours.
 
-Every function takes plain NumPy arrays or dicts, returns the matplotlib ``Figure`` (a notebook
-displays it) and, given ``path=``, saves a PNG atomically and closes the figure.
+Every function takes plain NumPy arrays or dicts, returns the matplotlib ``Figure`` and, given
+``path=``, saves a PNG atomically and closes the figure.
+
+Showing a figure, once. pyplot makes each figure, and at once closes it again unless a window
+shows it, so pyplot keeps no list of them:
+
+- In Jupyter, a cell whose last line calls a plot function shows the figure once: the returned
+  ``Figure`` displays itself, and the inline backend has no open figure to draw a second time
+  at the end of the cell. ``fig = plot.learning_curves(history)`` shows nothing until ``fig``
+  is a cell's last line (or ``display(fig)``).
+- In a script with a window backend (TkAgg, QtAgg, macOS) the figures stay open in pyplot, so
+  ``plt.show()`` after the plot calls opens them all, as for any pyplot figure.
+- Headless (Agg, CI) nothing can be shown: pass ``path=`` or call ``fig.savefig(...)``;
+  ``plt.show()`` and ``plt.savefig()`` see no figure of ours (matplotlib >= 3.11:
+  ``plt.figure(fig)`` hands one back to pyplot).
 
 matplotlib is imported inside the functions, never at module import, so ``import numpynn.plot``
 stays cheap. When no display is available (no ``$DISPLAY``/``$WAYLAND_DISPLAY``, or under CI) the

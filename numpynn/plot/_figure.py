@@ -38,10 +38,31 @@ def _pyplot():
 
 
 def _subplots(nrows, ncols, figsize, **kwargs):
-    """A constrained-layout figure and its (nrows, ncols) array of axes."""
-    fig, axes = _pyplot().subplots(nrows, ncols, figsize=figsize, dpi=DPI, squeeze=False,
-                                   layout="constrained", **kwargs)
+    """A constrained-layout figure and its (nrows, ncols) array of axes.
+
+    pyplot creates it (so the backend, and Jupyter's inline display, are set up as for any
+    pyplot figure), then lets go of it unless it has a window: see :func:`_release`.
+    """
+    plt = _pyplot()
+    fig, axes = plt.subplots(nrows, ncols, figsize=figsize, dpi=DPI, squeeze=False,
+                             layout="constrained", **kwargs)
+    _release(fig, plt)
     return fig, axes
+
+
+def _release(fig, plt):
+    """Close ``fig`` in pyplot unless a window or widget shows it; the Figure stays usable.
+
+    A figure managed by the plain ``FigureManagerBase`` has no window (Agg, the file backends,
+    Jupyter's inline backend). Left in pyplot, the inline backend would draw it at the end of
+    the cell *and* display the Figure the cell returns: the same plot twice. Window and widget
+    backends (Tk, Qt, macOS, ipympl) have their own manager class, so ``plt.show()`` in a
+    script still opens every figure.
+    """
+    from matplotlib.backend_bases import FigureManagerBase
+
+    if type(fig.canvas.manager) is FigureManagerBase:
+        plt.close(fig)
 
 
 def save_figure(fig, path):
@@ -73,7 +94,7 @@ def _finish(fig, path):
         try:
             save_figure(fig, path)
         finally:
-            _pyplot().close(fig)  # a saved (or failed) figure must not pile up in pyplot
+            _pyplot().close(fig)  # a saved (or failed) figure must not stay in a window either
     return fig
 
 

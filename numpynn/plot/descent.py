@@ -1,4 +1,10 @@
-"""Gradient-descent paths drawn over the contours of a 2-D function, with f along the way."""
+"""Gradient-descent paths drawn over the contours of a 2-D function, with f along the way.
+
+``f`` is what :func:`numpynn.descent` takes (an expression string, or a function of a point
+Tensor), evaluated on the grid by the playground's own :func:`~numpynn.course.playground.
+grid_function`, or a vectorised NumPy ``f(X, Y)``.
+"""
+import inspect
 
 import numpy as np
 
@@ -33,6 +39,30 @@ def _default_bounds(paths, margin=0.15):
     lo, hi = points.min(axis=0), points.max(axis=0)  # (2,)
     pad = np.where(hi > lo, (hi - lo) * margin, 1.0)  # (2,) a single point gets ±1
     return (lo[0] - pad[0], hi[0] + pad[0], lo[1] - pad[1], hi[1] + pad[1])
+
+
+def _grid_function(f):
+    """``f`` as a vectorised ``f(X, Y) -> Z``: a function of two arrays is used as it is; an
+    expression string or a function of a point Tensor goes through the playground."""
+    if not (isinstance(f, str) or callable(f)):
+        raise TypeError(f"descent_contours: f must be an expression string or a callable; "
+                        f"got {type(f).__name__}\nhelp: e.g. f=\"x**2 + 10*y**2\"")
+    if callable(f) and _takes_two_arrays(f):
+        return f
+    from numpynn.course.playground import grid_function
+
+    return grid_function(f)  # parses a string with the playground's parser
+
+
+def _takes_two_arrays(f):
+    """True for ``f(X, Y)``: two required positional parameters (or a NumPy ufunc of two)."""
+    try:
+        parameters = inspect.signature(f).parameters.values()
+    except (TypeError, ValueError):  # builtins without a signature
+        return getattr(f, "nin", None) == 2
+    required = [p for p in parameters if p.default is p.empty
+                and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return len(required) == 2
 
 
 def _evaluate_grid(f, bounds):
@@ -86,8 +116,11 @@ def descent_contours(f, paths, labels=None, values=None, bounds=None, path=None)
 
     Parameters
     ----------
-    f : callable
-        Vectorised ``f(X, Y) -> Z`` on arrays of the same shape.
+    f : str or callable
+        What :func:`numpynn.descent` takes: an expression in x and y such as
+        ``"x**2 + y**2 + x*(y + 2) + cos(3*x)"``, or ``f(p) -> scalar Tensor`` of one point
+        ``p`` (read ``p[0]``, ``p[1]``). Or a vectorised NumPy ``f(X, Y) -> Z`` (two required
+        arguments) on arrays of one shape.
     paths : ndarray of shape (T, 2) or sequence of them
         Visited points (x, y), start first.
     labels : sequence of str, optional
@@ -103,7 +136,17 @@ def descent_contours(f, paths, labels=None, values=None, bounds=None, path=None)
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpynn as nn
+    >>> f = "x**2 + y**2 + x*(y + 2) + cos(3*x)"
+    >>> fixed = nn.descent(f, [2.0, 2.0], lr=0.1, steps=30)
+    >>> decaying = nn.descent(f, [2.0, 2.0], lr=0.1, steps=30, decay=0.9)
+    >>> fig = descent_contours(f, [fixed.path, decaying.path], labels=["decay 1", "decay 0.9"],
+    ...                        values=[fixed.values, decaying.values])
     """
+    f = _grid_function(f)
     paths = _check_paths(paths)
     labels = [f"path {i + 1}" for i in range(len(paths))] if labels is None else list(labels)
     if len(labels) != len(paths):
