@@ -35,6 +35,7 @@ JOURNAL, TRIALS_CSV, BEST, FIGURES = "study.journal", "trials.csv", "best.toml",
 HEARTBEAT_S, GRACE_S = 10, 60   # PostgreSQL: a trial silent for GRACE_S is failed by the others
 POLL_S = 1.0          # how often a worker waiting on the others' last trials looks again
 CREATE_TRIES = 10     # bounded retries while workers race to create one study's schema
+MAX_FAILED = 2        # a worker gives up after MAX_FAILED × n_trials failed trials
 HOST = socket.gethostname()
 FAIL_REASON = "fail_reason"   # the user attr that says why a trial failed
 
@@ -71,8 +72,10 @@ def open_storage(url, out):
     if url.startswith("postgresql://"):   # psycopg 3 ([tune] extra), whatever SQLAlchemy's default
         require("psycopg", "numpynn tune --storage postgresql://")
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
-    return _retry(lambda: optuna.storages.RDBStorage(
-        url, heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_S), url)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)   # heartbeats
+        return _retry(lambda: optuna.storages.RDBStorage(
+            url, heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_S), url)
 
 
 def _retry(make, url):
@@ -241,7 +244,8 @@ def work(study, spec, out, n_trials, timeout=None, log=None, data_dir=None):
         n = counts(study)
         if n["done"] >= n_trials:
             break
-        if n["failed"] >= n_trials:
+        if n["failed"] >= MAX_FAILED * n_trials:
+            atomic_write_text(Path(out) / TRIALS_CSV, trials_csv(study, spec))
             raise ValueError(f"{n['failed']} trials failed (see the fail_reason column of "
                              f"{Path(out) / TRIALS_CSV})\nhelp: narrow the search space, "
                              "e.g. a lower lr high")
