@@ -19,6 +19,13 @@ if [ ! -f /usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz ]; then
     $sudo_cmd apt-get install -y -qq dataset-fashion-mnist
 fi
 
+# numpynn tune's tests start a PostgreSQL server of their own (tests/test_tune.py)
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    sudo_cmd=""; [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
+    $sudo_cmd apt-get update -qq
+    $sudo_cmd env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql
+fi
+
 TORCH_PIN="torch==2.13.0"  # the same pin as pyproject's [test] extra
 
 # find_python VERSION: the path of that interpreter, or nothing

@@ -7,11 +7,13 @@ import numpy as np
 import pytest
 
 from numpynn.cli.config import RunConfig
+from numpynn.cli.search import SearchSpec
 from numpynn.data import DATASETS
 from numpynn.cli.run import build_model, loss_name, train
 
 EXPERIMENTS = Path(__file__).resolve().parent.parent / "experiments"
-CONFIGS = sorted(EXPERIMENTS.glob("*.toml"))
+SEARCHES = sorted(EXPERIMENTS.glob("*-search.toml"))   # numpynn tune's configs
+CONFIGS = sorted(set(EXPERIMENTS.glob("*.toml")) - set(SEARCHES))
 # name -> (layer widths D-…-M, layer types): the networks the courses describe
 ARCHITECTURES = {
     "digits-binary": ((64, 32, 1), ["Linear", "ReLU", "Linear", "Sigmoid"]),
@@ -70,8 +72,11 @@ def test_course_settings_are_translated():
     cifar = RunConfig.from_toml(EXPERIMENTS / "cifar10.toml")
     assert cifar.reg > 0 and cifar.lr_decay < 1
     assert round(cifar.val_fraction * 50_000) == 1_000  # the course's 49,000 / 1,000 split
-    grid = sorted(EXPERIMENTS.glob("cifar10-grid-*.toml"))
-    assert len({(c.lr, c.reg) for c in map(RunConfig.from_toml, grid)}) == len(grid) >= 4
+    grid = SearchSpec.from_toml(EXPERIMENTS / "cifar10-grid-search.toml")
+    assert grid.tune["sampler"] == "grid" and grid.grid_size() == 9
+    assert {k: p.choices for k, p in grid.space.items()} == {"lr": (0.0005, 0.001, 0.002),
+                                                             "reg": (0.05, 0.25, 0.5)}
+    assert grid.config({"lr": 0.001, "reg": 0.25}) == cifar.replace(lr=0.001, reg=0.25)
     momentum = RunConfig.from_toml(EXPERIMENTS / "mnist-momentum.toml")
     assert momentum.momentum == 0.9 and momentum.early_stopping is not None
     assert RunConfig.from_toml(EXPERIMENTS / "mnist-fanin-init.toml").init == "lecun_normal"
@@ -93,3 +98,9 @@ def test_results_table_has_a_measured_row_per_run_experiment():
         row = re.search(rf"^\|[^\n]*experiments/{re.escape(name)}\.toml[^\n]*$", text, re.M)
         assert row, name
         assert re.search(r"\| \d{2}\.\d{1,2} ?% \|", row.group(0)), row.group(0)
+
+
+@pytest.mark.parametrize("path", SEARCHES, ids=[p.stem for p in SEARCHES])
+def test_every_search_config_parses(path):
+    spec = SearchSpec.from_toml(path)
+    assert spec.space and spec.tune["metric"].startswith("val_")

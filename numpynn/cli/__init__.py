@@ -19,6 +19,7 @@ COMMANDS = {
     "train": "train a network and write a run folder (model, history, plots)",
     "evaluate": "evaluate a run folder's model on a dataset's test split",
     "predict": "predict the classes of the samples in a file (.npy, .csv, images) with a model",
+    "tune": "search hyper-parameters with Optuna: trials of numpynn train on one study",
     "summary": "print a run folder's model summary and final metrics",
     "explain": "worked solution: forward pass, backpropagated deltas, one SGD step",
     "descent": "gradient-descent playground on a 2-D function",

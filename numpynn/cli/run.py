@@ -172,11 +172,13 @@ def build_optimizer(cfg, params):
     return cls(params, **kwargs)
 
 
-def build_trainer(cfg, model, n_classes, run_dir=None, has_val=True, progress=False):
-    """A Trainer for ``cfg``; with ``run_dir``, checkpoints go to ``run_dir/checkpoints``."""
+def build_trainer(cfg, model, n_classes, run_dir=None, has_val=True, progress=False,
+                  callbacks=()):
+    """A Trainer for ``cfg``; with ``run_dir``, checkpoints go to ``run_dir/checkpoints``.
+    ``callbacks`` come first (they only watch, e.g. ``numpynn tune``'s pruning reporter)."""
     optimizer = build_optimizer(cfg, model.params())
     schedule = ExponentialLR(optimizer, gamma=cfg.lr_decay) if cfg.lr_decay != 1 else None
-    callbacks = []
+    callbacks = list(callbacks)
     if cfg.early_stopping is not None:
         callbacks.append(EarlyStopping("val_loss", patience=cfg.early_stopping))
     if run_dir is not None:
@@ -198,7 +200,8 @@ def default_run_dir(dataset, root="runs"):
     return path
 
 
-def train(cfg, out=None, data_dir=None, download=True, progress=False, log=None, plots=True):
+def train(cfg, out=None, data_dir=None, download=True, progress=False, log=None, plots=True,
+          callbacks=()):
     """Train ``cfg`` and write a complete run folder; returns a :class:`RunResult`.
 
     Parameters
@@ -215,6 +218,8 @@ def train(cfg, out=None, data_dir=None, download=True, progress=False, log=None,
         Gets one line describing the run before training starts.
     plots : bool
         Draw the four PNG pictures (:data:`PLOTS`); without matplotlib, a warning instead.
+    callbacks : sequence of Callback, optional
+        Extra callbacks that watch the training (``numpynn tune`` reports each epoch with one).
 
     Raises
     ------
@@ -227,7 +232,7 @@ def train(cfg, out=None, data_dir=None, download=True, progress=False, log=None,
     plots = _can_plot(plots)  # after the data: a missing dataset package is the error to show
     model = build_model(cfg, run.X_train.shape[1], run.dataset.n_classes)
     trainer = build_trainer(cfg, model, run.dataset.n_classes, run_dir, run.X_val is not None,
-                            progress)
+                            progress, callbacks)
     run_dir.mkdir(parents=True, exist_ok=True)
     with writing(run_dir, "--out", [CHECKPOINTS], marker=CONFIG):
         _refuse_existing_run(run_dir)   # again under the lock: a run may have begun meanwhile

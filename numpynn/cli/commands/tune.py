@@ -1,0 +1,107 @@
+"""``numpynn tune``: flags -> a search config and a study -> :mod:`numpynn.cli.tune`.
+
+One process runs ``--workers`` local worker processes (each ``numpynn tune --workers 1`` on
+the same study), then writes the results; with ``--storage postgresql://…`` start one such
+command per machine. The storage URL may also come from ``NUMPYNN_TUNE_STORAGE``, which keeps
+a password out of ``ps`` (the workers get it that way).
+"""
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from numpynn.cli.errors import UsageError
+
+SUPPRESS = argparse.SUPPRESS
+
+STORAGE_ENV = "NUMPYNN_TUNE_STORAGE"
+
+
+def add_arguments(parser):
+    parser.add_argument("--config", metavar="SEARCH.toml", required=True,
+                        help="a numpynn train config plus [search] and [tune] tables "
+                             "(docs/tune.md), e.g. experiments/digits-search.toml")
+    parser.add_argument("--trials", type=int, metavar="N", help="the study's total of finished "
+                        "trials; run again with a larger N to continue (default: [tune] trials)")
+    parser.add_argument("--workers", type=int, metavar="K", default=1,
+                        help="local worker processes on the same study (default 1)")
+    parser.add_argument("--storage", metavar="URL", default=os.environ.get(STORAGE_ENV),
+                        help=f"postgresql://USER:PASSWORD@HOST/DB to share the study between "
+                             f"machines (default ${STORAGE_ENV}, else a file in --out)")
+    parser.add_argument("--study", metavar="NAME", help="the study's name (default: the "
+                        "config file's name)")
+    parser.add_argument("--out", metavar="DIR", help="results and trial run folders "
+                        "(default runs/tune-<study>)")
+    parser.add_argument("--timeout", type=float, metavar="SECONDS",
+                        help="start no new trial after SECONDS")
+    parser.add_argument("--data-dir", metavar="DIR", help="folder holding the dataset files")
+    parser.add_argument("--no-plots", dest="plots", action="store_false",
+                        help="skip the figures")
+    parser.add_argument("--worker-index", type=int, default=None, help=SUPPRESS)
+
+
+def run(args):
+    from numpynn.cli import tune
+    from numpynn.cli.search import SearchSpec
+
+    spec = SearchSpec.from_toml(args.config)
+    n_trials = spec.tune["trials"] if args.trials is None else args.trials
+    for flag, value in (("--trials", n_trials), ("--workers", args.workers)):
+        if value < 1:
+            raise UsageError(f"{flag} must be >= 1; got {value}")
+    if spec.tune["sampler"] == "grid" and n_trials > spec.grid_size():
+        print(f"numpynn tune: the grid has {spec.grid_size()} points; running that many "
+              f"trials, not {n_trials}", file=sys.stderr)
+        n_trials = spec.grid_size()
+    name = args.study or Path(args.config).stem
+    out = Path(args.out or f"runs/tune-{name}")
+    storage = tune.open_storage(args.storage, out)
+    seed = spec.tune["seed"] + (args.worker_index or 0)
+    if args.storage and args.worker_index is None:
+        seed += os.getpid()   # machines sharing a study must not draw the same trials
+    study = tune.load_study(storage, name, spec, seed)
+    where = tune.mask(args.storage) if args.storage else str(out / tune.JOURNAL)
+    if args.worker_index is None:
+        print(f"numpynn tune: study {name!r} in {where}: {tune.counts(study)['done']} of "
+              f"{n_trials} trials finished; {args.workers} worker(s)", flush=True)
+    if args.workers == 1:
+        tune.work(study, spec, out, n_trials, args.timeout, sys.stdout, args.data_dir)
+    else:
+        _run_workers(args, n_trials, name, out)
+    if args.worker_index is not None:
+        return 0   # a worker of a local group: the parent writes the results
+    best = tune.write_results(study, spec, out, args.plots)
+    print(f"numpynn tune: {tune.finished_summary(study, spec, n_trials)}")
+    if best is not None:
+        print(f"numpynn tune: retrain the best with numpynn train --config {out / tune.BEST}")
+    return 0
+
+
+def _run_workers(args, n_trials, name, out):
+    """Start ``--workers`` processes on the study and wait for all of them."""
+    env = {**os.environ}
+    if args.storage:
+        env[STORAGE_ENV] = args.storage   # not on the command line: ps shows that
+    command = [sys.executable, "-c", "import sys; from numpynn.cli import main; "
+               "sys.exit(main())", "tune", "--config", args.config, "--trials", str(n_trials),
+               "--study", name, "--out", str(out), "--workers", "1", "--no-plots"]
+    if args.timeout is not None:
+        command += ["--timeout", str(args.timeout)]
+    if args.data_dir:
+        command += ["--data-dir", args.data_dir]
+    workers = [subprocess.Popen(command + ["--worker-index", str(i)], env=env)
+               for i in range(args.workers)]
+    try:
+        codes = [w.wait() for w in workers]
+    except KeyboardInterrupt:
+        for w in workers:   # they got Ctrl-C too; give them a moment to end their trials
+            try:
+                w.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                w.kill()
+        raise
+    failed = [c for c in codes if c != 0]
+    if failed:
+        print(f"numpynn tune: {len(failed)} of {args.workers} workers ended with exit codes "
+              f"{failed}; the others finished the study", file=sys.stderr)

@@ -1,0 +1,232 @@
+"""numpynn tune: search configs, the embedded journal study, resuming, local workers, kill -9,
+pruning, divergence, results that retrain exactly, and a study shared through a real
+PostgreSQL server that this module starts and always stops."""
+import glob
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from numpynn.cli import main
+from numpynn.cli.run import read_history
+
+PASSWORD = "s3cret-Pa55"
+TINY = """\
+dataset = "digits"
+n_train = 300
+val_fraction = 0.3
+epochs = {epochs}
+seed = 0
+[search]
+lr = {{ low = 1e-3, high = 3e-2, log = true }}
+hidden = ["16", "32"]
+[tune]
+pruner = "{pruner}"
+trials = 3
+"""
+INSTALL_PG = ("PostgreSQL is not installed: apt-get install -y postgresql (scripts/test.sh "
+              "installs it)")
+
+
+def _search(tmp_path, epochs=2, pruner="none", text=None):
+    path = tmp_path / "search.toml"
+    path.write_text(text or TINY.format(epochs=epochs, pruner=pruner))
+    return path
+
+
+def _cli(*argv):
+    """`numpynn ARGV...` in a child process: (exit code, stdout + stderr)."""
+    code = "import sys; from numpynn.cli import main; sys.exit(main())"
+    done = subprocess.run([sys.executable, "-c", code, *map(str, argv)], capture_output=True,
+                          text=True, timeout=120, cwd=Path(__file__).parents[1])
+    return done.returncode, done.stdout + done.stderr
+
+
+def _study(out, storage=None, name="search"):
+    import optuna
+
+    from numpynn.cli import tune
+    return optuna.load_study(study_name=name, storage=tune.open_storage(storage, out))
+
+
+def _finished(study):
+    return sum(t.state.name in ("COMPLETE", "PRUNED") for t in study.get_trials())
+
+
+# -- bad search configs ---------------------------------------------------------------------
+@pytest.mark.parametrize("search, named", [
+    ("foo = [1, 2]", "foo: unknown key"),
+    ("lr = { low = 0.1, high = 0.001 }", "lr: low = 0.1 is above high = 0.001"),
+    ("lr = { low = 0, high = 0.1, log = true }", "lr: a log scale needs low > 0"),
+    ('lr = { low = 0.001, high = 0.1 }\n[tune]\nsampler = "grid"', 'lr: sampler = "grid"'),
+    ('optimizer = ["adam", "adum"]', "optimizer: 'adum' is not a valid optimizer"),
+])
+def test_a_bad_search_space_is_one_line_naming_the_key(tmp_path, capsys, search, named):
+    path = _search(tmp_path, text=f'dataset = "digits"\n[search]\n{search}\n')
+    assert main(["tune", "--config", str(path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("numpynn tune: error: ") and named in err.splitlines()[0], err
+    assert "Traceback" not in err and not (tmp_path / "out").exists()
+
+
+# -- the embedded study ---------------------------------------------------------------------
+def test_embedded_study_resumes_to_more_trials_and_best_toml_retrains_exactly(tmp_path, capsys):
+    out = tmp_path / "out"
+    path = _search(tmp_path)
+    assert main(["tune", "--config", str(path), "--out", str(out), "--no-plots"]) == 0
+    first = capsys.readouterr().out
+    assert first.count(" complete ") == 3 and "3/3 finished" in first
+    before = {t.number: t.value for t in _study(out).get_trials()}
+    assert main(["tune", "--config", str(path), "--out", str(out), "--trials", "5"]) == 0
+    study = _study(out)
+    assert _finished(study) == len(study.get_trials()) == 5   # only the missing two ran
+    assert {t.number: t.value for t in study.get_trials()[:3]} == before
+    rows = (out / "trials.csv").read_text().splitlines()
+    assert rows[0] == "number,state,value,duration_s,lr,hidden,fail_reason" and len(rows) == 6
+    assert (out / "figures" / "optimization_history.png").is_file()
+    assert (out / "figures" / "heatmap.png").is_file()   # two searched keys
+    best = study.best_trial
+    trial_history = read_history(out / "trials" / f"{best.number:04d}" / "history.csv")
+    assert trial_history["val_acc"][-1] == best.value
+    assert main(["train", "--config", str(out / "best.toml"), "--out", str(tmp_path / "again"),
+                 "--no-plots", "--log", "quiet"]) == 0
+    again = read_history(tmp_path / "again" / "history.csv")
+    assert again["val_acc"] == trial_history["val_acc"]       # bit for bit
+    assert again["val_loss"] == trial_history["val_loss"]
+
+
+def test_pruned_and_diverged_trials_are_counted_and_the_search_goes_on(tmp_path, capsys):
+    text = TINY.format(epochs=4, pruner="median").replace(
+        'lr = { low = 1e-3, high = 3e-2, log = true }', 'lr = [1e-2, 3e-2, 1e9]\noptimizer = ["sgd"]')
+    text = text.replace('hidden = ["16", "32"]', 'hidden = ["16"]\nmomentum = [0.9]')
+    path = _search(tmp_path, text=text.replace('pruner = "median"', 'pruner = "median"\n'
+                                               'sampler = "random"'))
+    out = tmp_path / "out"
+    assert main(["tune", "--config", str(path), "--out", str(out), "--trials", "6",
+                 "--no-plots"]) == 0
+    study = _study(out)
+    failed = [t for t in study.get_trials() if t.state.name == "FAIL"]
+    assert _finished(study) == 6 and failed, [t.state for t in study.get_trials()]
+    assert all("diverged" in t.user_attrs["fail_reason"] for t in failed)
+    assert "diverged" in (out / "trials.csv").read_text()
+    assert "fail (training diverged" in capsys.readouterr().out
+
+
+def test_local_workers_share_the_study_and_a_killed_worker_fails_only_its_trial(tmp_path):
+    path = _search(tmp_path, epochs=60)
+    out = tmp_path / "out"
+    code = "import sys; from numpynn.cli import main; sys.exit(main())"
+    command = [sys.executable, "-c", code, "tune", "--config", str(path), "--out", str(out),
+               "--trials", "4", "--no-plots", "--study", "search"]
+    assert main(command[3:-2] + ["--trials", "1", "--study", "search"]) == 0   # makes the study
+    victim, other = (subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                      cwd=Path(__file__).parents[1]) for _ in range(2))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not any(
+            t.state.name == "RUNNING" and t.user_attrs.get("pid") == victim.pid
+            for t in _study(out).get_trials()):
+        time.sleep(0.05)
+    time.sleep(0.3)   # mid-trial
+    os.kill(victim.pid, signal.SIGKILL)
+    victim.wait()
+    assert other.wait(timeout=120) == 0, other.stderr.read()
+    study = _study(out)
+    killed = [t for t in study.get_trials() if t.user_attrs.get("pid") == victim.pid
+              and t.state.name == "FAIL"]
+    assert len(killed) == 1 and "died" in killed[0].user_attrs["fail_reason"]
+    assert _finished(study) == 4 and not any(t.state.name == "RUNNING"
+                                            for t in study.get_trials())
+
+
+def test_workers_flag_runs_k_processes_on_one_study(tmp_path):
+    code, text = _cli("tune", "--config", _search(tmp_path), "--out", tmp_path / "out",
+                      "--trials", "4", "--workers", "2", "--no-plots")
+    assert code == 0, text
+    study = _study(tmp_path / "out")
+    assert _finished(study) == 4
+    assert len({t.user_attrs["pid"] for t in study.get_trials()}) == 2
+
+
+# -- PostgreSQL -----------------------------------------------------------------------------
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    """A PostgreSQL server of our own on 127.0.0.1 (a fresh cluster, user tune with a
+    password, database tune): yields its URL; always stopped at the end."""
+    bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    assert bins, INSTALL_PG
+    bin_dir = Path(bins[-1]).parent
+    root = Path(tempfile.mkdtemp(prefix="numpynn-pg-"))   # pytest's tmp is root's alone
+    data = root / "data"
+    as_pg = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    if as_pg:
+        shutil.chown(root, "postgres")
+    pwfile = root / "pw"
+    pwfile.write_text(PASSWORD + "\n")
+    if as_pg:
+        shutil.chown(pwfile, "postgres")
+    port = _free_port()
+    run = lambda *cmd: subprocess.run([*as_pg, *map(str, cmd)], check=True,   # noqa: E731
+                                      capture_output=True, timeout=60)
+    run(bin_dir / "initdb", "-D", data, "-U", "tune", "--auth=scram-sha-256", f"--pwfile={pwfile}")
+    try:
+        run(bin_dir / "pg_ctl", "-D", data, "-l", root / "log", "-w", "-o",
+            f"-k {root} -h 127.0.0.1 -p {port}", "start")
+        env = {**os.environ, "PGPASSWORD": PASSWORD}
+        subprocess.run([bin_dir / "createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "tune",
+                        "tune"], check=True, env=env, capture_output=True, timeout=60)
+        yield f"postgresql://tune:{PASSWORD}@127.0.0.1:{port}/tune"
+    finally:
+        subprocess.run([*as_pg, bin_dir / "pg_ctl", "-D", data, "stop", "-m", "immediate"],
+                       capture_output=True, timeout=60)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _createdb(url, name):
+    """A fresh database on the server: no Optuna schema yet, so the workers race to make it."""
+    import psycopg
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    return url.rsplit("/", 1)[0] + f"/{name}"
+
+
+def test_two_workers_on_a_fresh_postgres_study_finish_n_trials_and_hide_the_password(
+        postgres, tmp_path):
+    url = _createdb(postgres, "fresh")
+    path = _search(tmp_path, epochs=2)
+    code = "import sys; from numpynn.cli import main; sys.exit(main())"
+    procs = [subprocess.Popen([sys.executable, "-c", code, "tune", "--config", str(path),
+                               "--storage", url, "--out", str(tmp_path / f"m{i}"), "--trials",
+                               "6", "--study", "shared"], stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True,
+                              cwd=Path(__file__).parents[1]) for i in range(2)]
+    outputs = [p.communicate(timeout=120)[0] for p in procs]   # started at the same moment
+    assert [p.returncode for p in procs] == [0, 0], outputs
+    study = _study(tmp_path / "m0", url, "shared")
+    assert _finished(study) == len(study.get_trials()) == 6, [t.state for t in
+                                                              study.get_trials()]
+    assert all(" finished" in text and "***@" in text for text in outputs)
+    written = "".join(outputs) + "".join(
+        p.read_text(errors="replace") for m in ("m0", "m1")
+        for p in (tmp_path / m).rglob("*") if p.is_file())
+    assert PASSWORD not in written
+
+
+def test_a_wrong_password_is_one_line_without_it(postgres, tmp_path):
+    url = postgres.replace(PASSWORD, "wrong-Pa55")
+    code, text = _cli("tune", "--config", _search(tmp_path), "--storage", url, "--out",
+                      tmp_path / "out")
+    assert code == 2 and "wrong-Pa55" not in text and "***@" in text, text
+    assert "Traceback" not in text
