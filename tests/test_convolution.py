@@ -259,3 +259,68 @@ def test_errors_name_the_shapes():
     with pytest.raises(ValueError, match=r"conv2d_backward: dout has shape \(2, 4, 5, 5\); "
                                          r"expected \(2, 4, 3, 3\)"):
         F.conv2d_backward(np.zeros((2, 4, 5, 5)), cache)
+
+
+# -- layers and models -----------------------------------------------------------------------------
+import numpynn as nn  # noqa: E402
+
+
+def test_three_layer_convnet_initial_loss_is_log_10():
+    model = nn.models.three_layer_convnet(rng=0, dtype=np.float64)  # CS231n's defaults
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(50, 3, 32, 32)), rng.integers(10, size=50)
+    loss, _ = F.softmax_cross_entropy(model.forward(x), y)
+    assert loss == pytest.approx(np.log(10), abs=1e-3)
+
+
+def test_three_layer_convnet_gradients_match_finite_differences():
+    model = nn.models.three_layer_convnet(input_dim=(3, 8, 8), num_filters=3, filter_size=3,
+                                          hidden_dim=7, weight_scale=1e-1, rng=0,
+                                          dtype=np.float64)
+    from numpynn.gradcheck import check_model
+    rng = np.random.default_rng(1)
+    errors = check_model(model, nn.SoftmaxCrossEntropy(), rng.normal(size=(2, 3, 8, 8)),
+                         rng.integers(10, size=2))
+    assert max(errors.values()) < 1e-6, errors
+
+
+def test_convnet_save_load_and_summary(tmp_path):
+    model = nn.convnet((1, 8, 8), (4, 6), (16,), 10, rng=0)
+    x = np.random.default_rng(0).normal(size=(3, 64)).astype(np.float32)
+    nn.save(model, tmp_path / "cnn.npz")
+    loaded = nn.load(tmp_path / "cnn.npz")
+    np.testing.assert_array_equal(loaded.forward(x), model.eval().forward(x))
+    assert [repr(layer) for layer in loaded] == [repr(layer) for layer in model]
+    table = model.summary(print_fn=None)
+    assert "(N, 4, 8, 8)" in table and "(N, 6, 2, 2)" in table and "(N, 24)" in table
+    pools = nn.Sequential(nn.AvgPool2d((2, 3), stride=1), nn.BatchNorm2d(2), nn.Flatten())
+    nn.save(pools, tmp_path / "pools.npz")
+    again = nn.load(tmp_path / "pools.npz")
+    assert again[0].kernel_size == (2, 3) and again[0].stride == (1, 1)
+
+
+def test_lenet_shapes_and_small_images_refused():
+    model = nn.models.lenet(rng=0)
+    assert model.forward(np.zeros((2, 1, 28, 28), dtype=np.float32)).shape == (2, 10)
+    assert model.num_params() == 61706  # LeNet-5's conv and Linear layers with 10 classes
+    with pytest.raises(ValueError, match=r"lenet: images of 8×8 are too small"):
+        nn.models.lenet((1, 8, 8))
+    with pytest.raises(ValueError, match=r"conv block 3 gets 1×1 feature maps"):
+        nn.convnet((1, 8, 8), (2, 2, 2, 2), (), 10)
+
+
+def test_conv_layer_errors_and_init():
+    layer = nn.Conv2d(3, 16, 5, rng=0, dtype=np.float64)
+    assert layer.W.shape == (16, 3, 5, 5)
+    assert np.std(layer.W) == pytest.approx(np.sqrt(2 / 75), rel=0.1)  # He normal, fan_in C·HH·WW
+    with pytest.raises(ValueError, match=r"Conv2d\(3, 16, 5\)\.forward: x has shape \(2, 4, 8, 8\)"
+                                         r"; expected \(N, 3, H, W\)"):
+        layer.forward(np.zeros((2, 4, 8, 8)))
+    with pytest.raises(ValueError, match=r"the kernel 5×5 is larger than the input 4×4"):
+        layer.forward(np.zeros((2, 3, 4, 4)))
+    with pytest.raises(ValueError, match=r"Conv2d\(3, 16, 0\): kernel_size must be an integer "
+                                         r">= 1; got 0"):
+        nn.Conv2d(3, 16, 0)
+    with pytest.raises(ValueError, match=r"Unflatten\(\(1, 8, 8\)\)\.forward: x has shape "
+                                         r"\(2, 63\); expected \(N, 64\)"):
+        nn.Unflatten((1, 8, 8)).forward(np.zeros((2, 63)))
