@@ -159,13 +159,13 @@ def _image_shape(image_shape, where):
 
 
 def _head(layers, shape, hidden, n_out, rng, dtype, init="he_normal", std=None):
-    """Flatten, then ``[Linear → ReLU] × len(hidden) → Linear`` from the feature maps ``shape``."""
+    """``layers`` + Flatten + ``[Linear → ReLU] × len(hidden) → Linear`` on feature maps ``shape``."""
     widths = (math.prod(shape), *hidden)
     layers.append(Flatten())
     for d_in, d_out in zip(widths[:-1], widths[1:]):
         layers += [Linear(d_in, d_out, init=init, std=std, rng=rng, dtype=dtype), ReLU()]
     layers.append(Linear(widths[-1], n_out, init=init, std=std, rng=rng, dtype=dtype))
-    return Sequential(layers)
+    return layers
 
 
 def _shape_after(layers, shape):
@@ -181,7 +181,8 @@ def _check_poolable(shape, block, where):
                          "halves H and W)")
 
 
-def convnet(image_shape, conv, hidden, n_out, rng=None, dtype=np.float32):
+def convnet(image_shape, conv, hidden, n_out, init="he_normal", output=None, rng=None,
+            dtype=np.float32):
     """``numpynn train --conv``'s network, from flat rows: ``Unflatten → [Conv 3×3 (padding 1)
     → ReLU → MaxPool 2×2] × len(conv) → Flatten → [Linear → ReLU] × len(hidden) → Linear``.
 
@@ -194,8 +195,12 @@ def convnet(image_shape, conv, hidden, n_out, rng=None, dtype=np.float32):
     hidden : sequence of int
         Widths of the hidden Linear layers after the blocks.
     n_out : int
+    init : str or callable, default "he_normal"
+        Initialiser of every Conv2d and Linear weight (:mod:`numpynn.init`).
+    output : str, optional
+        An activation appended after the last Linear (``"sigmoid"`` for BCE).
     rng : int or numpy.random.Generator, optional
-        Draws every initial weight (He normal).
+        Draws every initial weight.
     dtype : float dtype, default np.float32
 
     Returns
@@ -209,16 +214,19 @@ def convnet(image_shape, conv, hidden, n_out, rng=None, dtype=np.float32):
     where = "convnet"
     shape = _image_shape(image_shape, where)
     conv, hidden = _check_hidden(conv, where), _check_hidden(hidden, where)
+    if output is not None:
+        choose(output, ACTIVATION_LAYERS, "output activation", where=where)
     rng = as_generator(rng)
     layers = [Unflatten(shape)]
     for block, filters in enumerate(conv):
         _check_poolable(shape, block, where)
-        blocks = [Conv2d(shape[0], filters, 3, padding=1, rng=rng, dtype=dtype), ReLU(),
-                  MaxPool2d(2)]
+        blocks = [Conv2d(shape[0], filters, 3, padding=1, init=init, rng=rng, dtype=dtype),
+                  ReLU(), MaxPool2d(2)]
         shape = _shape_after(blocks, shape)
         layers += blocks
-    return _head(layers, shape, hidden, check_int(n_out, "n_out", minimum=1, where=where), rng,
-                 dtype)
+    layers = _head(layers, shape, hidden, check_int(n_out, "n_out", minimum=1, where=where), rng,
+                   dtype, init=init)
+    return Sequential(layers + ([ACTIVATION_LAYERS[output]()] if output is not None else []))
 
 
 def three_layer_convnet(input_dim=(3, 32, 32), num_filters=32, filter_size=7, hidden_dim=100,
@@ -253,8 +261,8 @@ def three_layer_convnet(input_dim=(3, 32, 32), num_filters=32, filter_size=7, hi
     blocks = [Conv2d(shape[0], num_filters, filter_size, padding=(filter_size - 1) // 2,
                      init="normal", std=weight_scale, rng=rng, dtype=dtype), ReLU(), MaxPool2d(2)]
     layers += blocks
-    return _head(layers, _shape_after(blocks, shape), (hidden_dim,), num_classes, rng, dtype,
-                 init="normal", std=weight_scale)
+    return Sequential(_head(layers, _shape_after(blocks, shape), (hidden_dim,), num_classes, rng,
+                            dtype, init="normal", std=weight_scale))
 
 
 def lenet(image_shape=(1, 28, 28), n_out=10, rng=None, flat_input=False, dtype=np.float32):
@@ -287,5 +295,5 @@ def lenet(image_shape=(1, 28, 28), n_out=10, rng=None, flat_input=False, dtype=n
     blocks = [Conv2d(shape[0], 6, 5, padding=2, rng=rng, dtype=dtype), ReLU(), MaxPool2d(2),
               Conv2d(6, 16, 5, rng=rng, dtype=dtype), ReLU(), MaxPool2d(2)]
     layers = ([Unflatten(shape)] if flat_input else []) + blocks
-    return _head(layers, _shape_after(blocks, shape), (120, 84),
-                 check_int(n_out, "n_out", minimum=1, where=where), rng, dtype)
+    return Sequential(_head(layers, _shape_after(blocks, shape), (120, 84),
+                            check_int(n_out, "n_out", minimum=1, where=where), rng, dtype))

@@ -324,3 +324,26 @@ def test_conv_layer_errors_and_init():
     with pytest.raises(ValueError, match=r"Unflatten\(\(1, 8, 8\)\)\.forward: x has shape "
                                          r"\(2, 63\); expected \(N, 64\)"):
         nn.Unflatten((1, 8, 8)).forward(np.zeros((2, 63)))
+
+
+def test_train_conv_on_digits_end_to_end(tmp_path, capsys):
+    from numpynn.cli import main
+    out = tmp_path / "run"
+    code = main(["train", "--conv", "4", "--hidden", "16", "--epochs", "1", "--out", str(out)])
+    assert code in (0, None), capsys.readouterr().err
+    assert "CNN (conv 4" in capsys.readouterr().out
+    model = nn.load(out / "model.npz")
+    assert [type(layer).__name__ for layer in model][:4] == ["Normalize", "Unflatten", "Conv2d",
+                                                             "ReLU"]
+    assert (out / "first_layer_weights.png").is_file()
+    assert "conv = [4]" in (out / "config.toml").read_text()
+
+
+def test_run_config_conv_field():
+    from numpynn.cli.config import RunConfig
+    assert RunConfig().conv == ()
+    assert RunConfig(conv="32,64").conv == (32, 64)
+    with pytest.raises(ValueError, match=r"conv blocks use ReLU.*\nhelp: drop --activation"):
+        RunConfig(conv=(4,), activation="tanh")
+    with pytest.raises(ValueError, match=r"Invalid conv: 0"):
+        RunConfig(conv=(0,))
