@@ -99,8 +99,9 @@ def conv2d_forward(x, W, b, stride=1, padding=0, fast=True):
     out : ndarray of shape (N, F, H', W'), H' = (H + 2·ph − HH) // sh + 1 (likewise W')
     cache : (x, W, stride, padding, fast)
 
-    >>> out, _ = conv2d_forward(np.ones((1, 2, 4, 4)), np.ones((3, 2, 3, 3)), np.zeros(3), padding=1)
-    >>> out.shape, out[0, 0, 1, 1], out[0, 0, 0, 0]
+    >>> out, _ = conv2d_forward(np.ones((1, 2, 4, 4)), np.ones((3, 2, 3, 3)), np.zeros(3),
+    ...                         padding=1)
+    >>> out.shape, float(out[0, 0, 1, 1]), float(out[0, 0, 0, 0])  # 2·3·3 inside, 2·2·2 corner
     ((1, 3, 4, 4), 18.0, 8.0)
     """
     where = "conv2d_forward"
