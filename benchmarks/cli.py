@@ -5,6 +5,7 @@
     python -m benchmarks --frameworks numpynn,numpy,torch   # with the hand-written NumPy loop
     python -m benchmarks --scaling --markdown # samples/s as batch size and width grow
     python -m benchmarks --profile            # where a numpynn epoch spends its time
+    python -m benchmarks --conv               # conv2d / max_pool2d: fast path, loops, torch
 
 Run it from the repository's root; ``numpynn bench`` takes the same options in a checkout (it
 calls :func:`add_arguments` and :func:`run`). What is measured and timed: :mod:`benchmarks`.
@@ -60,6 +61,9 @@ def add_arguments(parser):
                         help="samples/s as batch size (1…1024) and width (64…2048) grow")
     parser.add_argument("--profile", action="store_true",
                         help="where a numpynn epoch's time goes: matmul, element-wise, Python")
+    parser.add_argument("--conv", action="store_true",
+                        help="conv2d and max_pool2d on CS231n's shapes: the fast path against "
+                             "the reference loops and torch")
     parser.add_argument("--json", metavar="FILE", help="also write every measurement to FILE")
     parser.add_argument("--markdown", action="store_true", help="print README-ready tables")
 
@@ -71,7 +75,11 @@ def run(args):
     from benchmarks.scaling import BATCH_SWEEP, WIDTH_SWEEP, run_scaling
     settings = _settings(args)
     results = {}
-    if not (args.scaling or args.profile):
+    if args.conv:
+        from benchmarks.convolution import print_conv, run_conv_benchmark
+        results["conv"] = run_conv_benchmark(args.threads, log=log)
+        print_conv(results["conv"], args.markdown)
+    elif not (args.scaling or args.profile):
         results.update(run_benchmark(settings, log=log))
         print_comparison(results, args.markdown)
     if args.scaling:

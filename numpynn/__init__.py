@@ -27,8 +27,9 @@ _SUBMODULES = {
 _EXPORTS = {
     **dict.fromkeys(
         ("Layer", "Linear", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "ScaledTanh", "Swish",
-         "GELU", "ELU", "Dropout", "BatchNorm", "LayerNorm", "Flatten", "Normalize", "LAYERS",
-         "register_layer"), "layers"),
+         "GELU", "ELU", "Dropout", "BatchNorm", "LayerNorm", "Flatten", "Normalize", "Unflatten",
+         "Conv2d", "MaxPool2d", "AvgPool2d", "BatchNorm2d", "LAYERS", "register_layer"),
+        "layers"),
     **dict.fromkeys(
         ("Loss", "SoftmaxCrossEntropy", "BCE", "BCEWithLogits", "MSE", "L1", "Hinge",
          "LOSSES", "l2_penalty"), "losses"),
@@ -45,7 +46,7 @@ _EXPORTS = {
     "fit_points": "course.fitting",
     "set_threads": "threads",
     "RunConfig": "cli.config",
-    "mlp": "models",
+    **dict.fromkeys(("mlp", "three_layer_convnet", "lenet", "convnet"), "models"),
     **dict.fromkeys(("Tensor", "no_grad"), "autograd"),
     **dict.fromkeys(("DATASETS", "batches"), "data"),
 }

@@ -6,7 +6,9 @@ A cache holds only what backward reads; where the derivative is a function of th
 (σ(1 − σ), 1 − tanh²) the output is cached. Kernels trust their arrays (validation happens once,
 at the public boundary) and keep the input's floating dtype: float32 in, float32 out and grads.
 
-Shapes use named dimensions: N samples, D features, M outputs, C classes.
+Shapes use named dimensions: N samples, D features, M outputs, C classes (C channels and
+H × W pixels for images, NCHW). The convolution and pooling kernels are in
+:mod:`numpynn.convolution`, re-exported here (``F.conv2d_forward``).
 """
 import math
 
@@ -16,6 +18,11 @@ from numpynn._helpers.numerics import underflow_to_zero
 from numpynn._helpers.special import erf, erfc  # noqa: F401  (public: F.erf, F.erfc)
 from numpynn._helpers.validation import (check_array, check_labels, check_nonempty,
                                          check_positive, check_same_shape, check_unit_interval)
+# the convolution and pooling kernels live in their own module; F.conv2d_forward etc. as here
+from numpynn.convolution import (  # noqa: F401
+    _avg_pool2d_backward, _avg_pool2d_forward, _conv2d_backward, _conv2d_forward,
+    _max_pool2d_backward, _max_pool2d_forward, avg_pool2d_backward, avg_pool2d_forward,
+    conv2d_backward, conv2d_forward, max_pool2d_backward, max_pool2d_forward)
 
 # --- Linear ---------------------------------------------------------------------------------------
 
@@ -308,6 +315,44 @@ def batchnorm_backward(dout, cache):
     n = dout.shape[0]
     dx = scale * (dout - dbeta / n - xhat * (dgamma / n))  # (D,) * ((N, D) - (D,) - (N, D)*(D,))
     return dx, dgamma, dbeta
+
+
+def batchnorm2d_forward(x, gamma, beta, running_mean, running_var, training, momentum=0.1,
+                        eps=1e-5):
+    """Spatial batch normalisation, as torch BatchNorm2d: :func:`batchnorm_forward` with each
+    channel's statistics taken over N, H and W (every pixel of a channel is one more sample).
+
+    Parameters
+    ----------
+    x : ndarray of shape (N, C, H, W)
+    gamma, beta : ndarray of shape (C,)
+    running_mean, running_var : ndarray of shape (C,), updated in place when training
+        The running variance uses the unbiased variance over the N·H·W values (PyTorch's).
+    training : bool
+    momentum, eps : float
+
+    Returns
+    -------
+    out : ndarray of shape (N, C, H, W)
+    cache : :func:`batchnorm_forward`'s, on the (N·H·W, C) rows
+    """
+    n, c, h, w = x.shape
+    rows = x.transpose(0, 2, 3, 1).reshape(-1, c)                  # (N·H·W, C)
+    out, cache = batchnorm_forward(rows, gamma, beta, running_mean, running_var, training,
+                                   momentum, eps)
+    return out.reshape(n, h, w, c).transpose(0, 3, 1, 2), cache    # (N, C, H, W)
+
+
+def batchnorm2d_backward(dout, cache):
+    """Gradients of :func:`batchnorm2d_forward`: :func:`batchnorm_backward` on the rows.
+
+    ``dout`` : ndarray of shape (N, C, H, W). Returns ``(dx, dgamma, dbeta)``, dx of shape
+    (N, C, H, W), the others (C,).
+    """
+    n, c, h, w = dout.shape
+    rows = dout.transpose(0, 2, 3, 1).reshape(-1, c)               # (N·H·W, C)
+    dx, dgamma, dbeta = batchnorm_backward(rows, cache)
+    return dx.reshape(n, h, w, c).transpose(0, 3, 1, 2), dgamma, dbeta  # (N, C, H, W)
 
 
 def layernorm_forward(x, gamma, beta, eps=1e-5):

@@ -26,6 +26,7 @@ import numpy as np
 from numpynn import functional as F
 from numpynn._helpers.limits import check_memory
 from numpynn._helpers.validation import as_generator, check_int, check_positive, check_range
+from numpynn.convolution import check_images, check_window, output_hw, pair
 from numpynn.init import initialize
 
 class _NotRun:
@@ -388,6 +389,31 @@ class BatchNorm(_Normalization):
         return {**super().config(), "momentum": self.momentum}
 
 
+class BatchNorm2d(BatchNorm):
+    """Spatial batch normalisation, as torch.nn.BatchNorm2d: :class:`BatchNorm` with each
+    channel's statistics over N, H and W.
+
+    Parameters and attributes as :class:`BatchNorm`, with D = C channels.
+
+    Shape
+    -----
+    Input and output (N, C, H, W).
+    """
+
+    def _check_input(self, x):
+        check_images(x, f"{self!r}.forward", channels=self.num_features)
+
+    def forward(self, x):
+        self._check_input(x)
+        out, self._cache = F.batchnorm2d_forward(
+            x, self.gamma, self.beta, self.buffers["running_mean"], self.buffers["running_var"],
+            self.training, momentum=self.momentum, eps=self.eps)
+        return out
+
+    def backward(self, dout):
+        return self._store_grads(F.batchnorm2d_backward(dout, self._take_cache()))
+
+
 class LayerNorm(_Normalization):
     """Layer normalisation over each sample's features (Ba et al., 2016), as torch.nn.LayerNorm.
 
@@ -421,6 +447,200 @@ class Flatten(Layer):
 
     def output_shape(self, input_shape):
         return (int(np.prod(input_shape)),)
+
+
+class Unflatten(Layer):
+    """Reshape rows (N, d1·…·dk) to (N, d1, …, dk): the loaders' flat image rows to (N, C, H, W).
+
+    Parameters
+    ----------
+    shape : sequence of int
+        One sample's shape, e.g. (C, H, W) = (1, 28, 28) for MNIST.
+
+    Examples
+    --------
+    >>> Unflatten((1, 2, 2)).forward(np.zeros((5, 4), dtype=np.float32)).shape
+    (5, 1, 2, 2)
+    """
+
+    def __init__(self, shape):
+        super().__init__()
+        where = f"Unflatten({shape!r})"
+        if isinstance(shape, (str, bytes)) or not hasattr(shape, "__iter__") or not shape:
+            raise TypeError(f"{where}: shape must be a sequence of ints such as (1, 28, 28)")
+        self.shape = tuple(check_int(d, f"shape[{k}]", minimum=1, where=where)
+                           for k, d in enumerate(shape))
+        self.n_in = math.prod(self.shape)  # features per input row (what summary() starts from)
+
+    def forward(self, x):
+        if x.ndim != 2 or x.shape[1] != self.n_in:
+            raise ValueError(f"{self!r}.forward: x has shape {x.shape}; expected (N, {self.n_in})")
+        return x.reshape(x.shape[0], *self.shape)  # (N, d1, ..., dk)
+
+    def backward(self, dout):
+        return dout.reshape(dout.shape[0], self.n_in)  # (N, D)
+
+    def config(self):
+        return {"shape": list(self.shape)}
+
+    def output_shape(self, input_shape):
+        return self.shape
+
+    def __repr__(self):
+        return f"Unflatten({self.shape})"
+
+
+class Conv2d(Layer):
+    """2-D convolution over images (N, C, H, W), as torch.nn.Conv2d:
+    ``out[n, f] = b[f] + Σ_c W[f, c] ⋆ x̃[n, c]`` (⋆ cross-correlation, x̃ zero-padded).
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+        C and F.
+    kernel_size : int or (int, int)
+        HH × WW.
+    stride : int or (int, int), default 1
+    padding : int or (int, int), default 0
+        Zeros added on each side of H and W ("same" size for a 3×3 kernel: padding=1).
+    init : str or callable, default "he_normal"
+        Weight initialiser (:mod:`numpynn.init`), applied to W as the (C·HH·WW, F) matrix the
+        im2col product uses, so fan_in = C·HH·WW; the bias starts at zero.
+    rng : int or numpy.random.Generator, optional
+    dtype : float dtype, default np.float32
+    std : float, optional
+        Standard deviation for ``init="normal"`` (CS231n's ``weight_scale``).
+
+    Attributes
+    ----------
+    W : ndarray of shape (F, C, HH, WW)
+        E.g. N(0, 2/(C·HH·WW)) for He normal.
+    b : ndarray of shape (F,)
+        Zeros.
+
+    Shape
+    -----
+    Input (N, C, H, W); output (N, F, H', W'), H' = (H + 2·ph − HH) // sh + 1 (likewise W').
+
+    Examples
+    --------
+    >>> layer = Conv2d(3, 8, 3, padding=1, rng=0)
+    >>> layer.forward(np.zeros((2, 3, 5, 5), dtype=np.float32)).shape
+    (2, 8, 5, 5)
+    """
+
+    W, b = ArrayView("params", "W"), ArrayView("params", "b")
+    dW, db = ArrayView("grads", "W"), ArrayView("grads", "b")
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
+                 init="he_normal", rng=None, dtype=np.float32, std=None):
+        super().__init__()
+        where = f"Conv2d({in_channels!r}, {out_channels!r}, {kernel_size!r})"
+        self.in_channels = check_int(in_channels, "in_channels", minimum=1, where=where)
+        self.out_channels = check_int(out_channels, "out_channels", minimum=1, where=where)
+        self.kernel_size = pair(kernel_size, "kernel_size", 1, where)
+        self.stride, self.padding = pair(stride, "stride", 1, where), pair(padding, "padding", 0,
+                                                                            where)
+        self.dtype = _float_dtype(dtype, where)
+        fan_in = self.in_channels * math.prod(self.kernel_size)
+        check_memory((fan_in + 1) * self.out_channels * (2 * self.dtype.itemsize + 8),
+                     "the layer", where=where, hint="\nhelp: use fewer channels or a smaller kernel")
+        W = initialize(init, (fan_in, self.out_channels), as_generator(rng), self.dtype, std=std,
+                       where=where)                                  # (C·HH·WW, F)
+        self.add_param("W", np.ascontiguousarray(W.T).reshape(
+            self.out_channels, self.in_channels, *self.kernel_size))  # (F, C, HH, WW)
+        self.add_param("b", np.zeros(self.out_channels, dtype=self.dtype))
+
+    def forward(self, x):
+        x = check_images(x, f"{self!r}.forward", channels=self.in_channels)
+        check_window(x.shape, self.kernel_size, self.padding, f"{self!r}.forward")
+        out, self._cache = F._conv2d_forward(x, self.W, self.b, self.stride, self.padding)
+        return out
+
+    def backward(self, dout):
+        """Store dW and db (in place) and return dx."""
+        dx, dW, db = F._conv2d_backward(dout, self._take_cache())
+        self.dW[...], self.db[...] = dW, db
+        return dx
+
+    def config(self):
+        return {"in_channels": self.in_channels, "out_channels": self.out_channels,
+                "kernel_size": list(self.kernel_size), "stride": list(self.stride),
+                "padding": list(self.padding), "dtype": self.dtype.name}
+
+    def output_shape(self, input_shape):
+        return (self.out_channels, *output_hw((0, *input_shape), self.kernel_size, self.stride,
+                                              self.padding))
+
+    def __repr__(self):
+        extra = "".join(f", {name}={_one_or_pair(value)}" for name, value, default in (
+            ("stride", self.stride, (1, 1)), ("padding", self.padding, (0, 0)))
+            if value != default)
+        return (f"Conv2d({self.in_channels}, {self.out_channels}, "
+                f"{_one_or_pair(self.kernel_size)}{extra})")
+
+
+def _one_or_pair(value):
+    return value[0] if value[0] == value[1] else value
+
+
+class _Pool2d(Layer):
+    """Shared set-up of the pooling layers: a window sliding with a stride (default: the
+    window's size, non-overlapping). Subclasses name their kernels in ``kernels``."""
+
+    kernels = None  # (forward, backward) in numpynn.functional
+
+    def __init__(self, kernel_size, stride=None):
+        super().__init__()
+        where = f"{type(self).__name__}({kernel_size!r})"
+        self.kernel_size = pair(kernel_size, "kernel_size", 1, where)
+        self.stride = self.kernel_size if stride is None else pair(stride, "stride", 1, where)
+
+    def forward(self, x):
+        x = check_images(x, f"{self!r}.forward")
+        check_window(x.shape, self.kernel_size, (0, 0), f"{self!r}.forward", what="window")
+        out, self._cache = self.kernels[0](x, self.kernel_size, self.stride)
+        return out
+
+    def backward(self, dout):
+        return self.kernels[1](dout, self._take_cache())
+
+    def config(self):
+        return {"kernel_size": list(self.kernel_size), "stride": list(self.stride)}
+
+    def output_shape(self, input_shape):
+        return (input_shape[0], *output_hw((0, *input_shape), self.kernel_size, self.stride))
+
+    def __repr__(self):
+        stride = "" if self.stride == self.kernel_size else f", stride={_one_or_pair(self.stride)}"
+        return f"{type(self).__name__}({_one_or_pair(self.kernel_size)}{stride})"
+
+
+class MaxPool2d(_Pool2d):
+    """Max pooling over (N, C, H, W), as torch.nn.MaxPool2d: the max of each kh × kw window;
+    backward sends each gradient to the window's (first) maximum.
+
+    Parameters
+    ----------
+    kernel_size : int or (int, int)
+    stride : int or (int, int), optional
+        Defaults to ``kernel_size``.
+
+    Shape
+    -----
+    Input (N, C, H, W); output (N, C, H', W'), H' = (H − kh) // sh + 1 (likewise W').
+    """
+
+    kernels = (F._max_pool2d_forward, F._max_pool2d_backward)
+
+
+class AvgPool2d(_Pool2d):
+    """Average pooling over (N, C, H, W), as torch.nn.AvgPool2d: the mean of each window.
+
+    Arguments and shapes as :class:`MaxPool2d`.
+    """
+
+    kernels = (F._avg_pool2d_forward, F._avg_pool2d_backward)
 
 
 class Normalize(Layer):
@@ -491,7 +711,7 @@ def _statistic(value, name, shape, where):
 # The closed registry used by `load`: a saved layer name resolves only through this table.
 LAYERS = {cls.__name__: cls for cls in (
     Linear, ReLU, LeakyReLU, Sigmoid, Tanh, ScaledTanh, Swish, GELU, ELU, Dropout, BatchNorm,
-    LayerNorm, Flatten, Normalize)}
+    LayerNorm, Flatten, Normalize, Unflatten, Conv2d, MaxPool2d, AvgPool2d, BatchNorm2d)}
 
 
 def register_layer(cls):

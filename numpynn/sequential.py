@@ -292,6 +292,8 @@ class Sequential:
 
     def _guess_input_shape(self):
         for layer in self.layers:
+            if hasattr(layer, "in_channels") or hasattr(layer, "kernel_size"):
+                return None  # an image layer first: its H × W is not in the model
             n_in = getattr(layer, "n_in", getattr(layer, "num_features", None))
             if n_in is not None:
                 return (n_in,)

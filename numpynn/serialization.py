@@ -12,7 +12,8 @@ A model file is a NumPy ``.npz`` archive (a zip of ``.npy`` arrays) holding
 Loading never executes code: arrays are numbers only (a ``.npy`` header of Python objects,
 which would need pickle, is refused); layer types resolve only through the closed registry
 :data:`numpynn.layers.LAYERS` (never ``importlib`` or ``getattr`` on a name from the file);
-configs may only use the keys the layer itself writes, with JSON scalar values. Writes are atomic.
+configs may only use the keys the layer itself writes, with JSON scalar values (or lists of a few
+ints: a kernel's size, an image's shape). Writes are atomic.
 
 Loading never trusts a size either. Only a regular file is opened (a FIFO would block); the
 JSON metadata (at most :data:`MAX_META_BYTES`, nested at most 32 deep) and every ``.npy``
@@ -332,9 +333,9 @@ def _build_layer(index, entry, source, element_budget):
                              "help: a custom layer loads once its class is registered: "
                              "numpynn.register_layer(MyLayer)")
     config = entry.get("config", {})
-    if not isinstance(config, dict) or not all(
-            isinstance(v, (int, float, str, bool)) for v in config.values()):
-        raise ModelFileError(f"{where}: config must be an object of numbers and strings")
+    if not isinstance(config, dict) or not all(_config_value(v) for v in config.values()):
+        raise ModelFileError(f"{where}: config must be an object of numbers and strings (and "
+                             f"lists of at most {MAX_CONFIG_LIST} integers: a kernel's size)")
     allowed = set(_config_keys(cls))
     if set(config) - allowed:
         raise ModelFileError(f"{where}: {cls.__name__} takes no {sorted(set(config) - allowed)}; "
@@ -348,6 +349,17 @@ def _build_layer(index, entry, source, element_budget):
         return cls(**config)
     except (TypeError, ValueError) as err:
         raise ModelFileError(f"{where}: bad {cls.__name__} config {config}: {err}") from None
+
+
+MAX_CONFIG_LIST = 4  # a config's list holds a few sizes: (kh, kw), a stride, (C, H, W)
+
+
+def _config_value(value):
+    """A JSON scalar, or a short list of integers (a kernel's size, an image's shape)."""
+    if isinstance(value, list):
+        return len(value) <= MAX_CONFIG_LIST and all(
+            isinstance(v, int) and not isinstance(v, bool) for v in value)
+    return isinstance(value, (int, float, str, bool))
 
 
 def _config_keys(cls):

@@ -35,6 +35,14 @@ LAYER_CASES = {
     "Flatten": (nn.Flatten, (3, 2, 2)),
     "Normalize": (lambda: nn.Normalize(5, mean=np.arange(5.0), std=np.linspace(0.5, 2, 5)),
                   (4, 5)),
+    "Unflatten": (lambda: nn.Unflatten((2, 3, 2)), (3, 12)),
+    "Conv2d": (lambda: nn.Conv2d(2, 3, 3, padding=1, rng=0), (2, 2, 5, 5)),
+    "Conv2dStrided": (lambda: nn.Conv2d(2, 3, (3, 2), stride=(2, 1), padding=(0, 1), rng=0),
+                      (2, 2, 6, 5)),
+    "MaxPool2d": (lambda: nn.MaxPool2d(2), (2, 3, 4, 4)),
+    "MaxPool2dOverlapping": (lambda: nn.MaxPool2d(3, stride=2), (2, 2, 7, 7)),
+    "AvgPool2d": (lambda: nn.AvgPool2d((2, 3), stride=1), (2, 2, 4, 5)),
+    "BatchNorm2d": (lambda: nn.BatchNorm2d(3), (4, 3, 2, 3)),
 }
 
 
@@ -57,6 +65,9 @@ def _torch_module(layer):
     t = torch.nn
     simple = {nn.ReLU: t.ReLU, nn.Sigmoid: t.Sigmoid, nn.Tanh: t.Tanh, nn.Swish: t.SiLU,
               nn.GELU: t.GELU, nn.Flatten: t.Flatten}
+    conv = _torch_conv_module(layer)
+    if conv is not None:
+        return conv
     if type(layer) in simple:
         return simple[type(layer)](), {}
     if isinstance(layer, nn.LeakyReLU):
@@ -77,9 +88,30 @@ def _torch_module(layer):
                 {"W": (module.weight, np.transpose), "b": (module.bias, None)})
     norms = {nn.BatchNorm: lambda: t.BatchNorm1d(layer.num_features, eps=layer.eps,
                                                  momentum=layer.momentum),
+             nn.BatchNorm2d: lambda: t.BatchNorm2d(layer.num_features, eps=layer.eps,
+                                                   momentum=layer.momentum),
              nn.LayerNorm: lambda: t.LayerNorm(layer.num_features, eps=layer.eps)}
     module = norms[type(layer)]().double()
     return module, {"gamma": (module.weight, None), "beta": (module.bias, None)}
+
+
+def _torch_conv_module(layer):
+    """The torch counterpart of an image layer (None for the others)."""
+    t = torch.nn
+    if isinstance(layer, nn.Unflatten):
+        return t.Unflatten(1, layer.shape), {}
+    if isinstance(layer, nn.MaxPool2d):
+        return t.MaxPool2d(layer.kernel_size, layer.stride), {}
+    if isinstance(layer, nn.AvgPool2d):
+        return t.AvgPool2d(layer.kernel_size, layer.stride), {}
+    if isinstance(layer, nn.Conv2d):
+        module = t.Conv2d(layer.in_channels, layer.out_channels, layer.kernel_size,
+                          layer.stride, layer.padding).double()
+        with torch.no_grad():
+            module.weight.copy_(torch.from_numpy(layer.W.copy()))
+            module.bias.copy_(torch.from_numpy(layer.b.copy()))
+        return module, {"W": (module.weight, None), "b": (module.bias, None)}
+    return None
 
 
 @pytest.mark.torch

@@ -71,6 +71,9 @@ class RunConfig:
         A key of :data:`PREPROCESSING`, fitted on the training part only.
     hidden : tuple of int
         Hidden layer widths; ``()`` gives a linear (logistic/softmax) model.
+    conv : tuple of int
+        Filters of each convolutional block (3×3 conv, padding 1, ReLU, 2×2 max pool) before
+        the hidden layers; ``()``: an MLP. Images as the dataset shapes them, (C, H, W).
     activation : str
         A key of :data:`numpynn.functional.ACTIVATIONS`, or ``"linear"``/``"none"`` for none.
     loss : str
@@ -102,6 +105,7 @@ class RunConfig:
     standardize: str = "feature"  # digits' border pixels are nearly constant: per-pixel helps
     # -- model -----------------------------------------------------------------------------
     hidden: tuple = (64,)
+    conv: tuple = ()  # e.g. (32, 64): two conv blocks, each halving H and W
     activation: str = "relu"
     loss: str = "auto"  # softmax cross-entropy for multiclass data, sigmoid + BCE for binary
     # variance 2/fan_in keeps ReLU activations at scale (He et al.); the library's Linear
@@ -123,6 +127,7 @@ class RunConfig:
 
     def __post_init__(self):
         self.hidden = _as_hidden(self.hidden)
+        self.conv = _as_hidden(self.conv, "conv")
         self.validate()
 
     # -- validation ------------------------------------------------------------------------
@@ -137,6 +142,14 @@ class RunConfig:
             raise ValueError(f"Invalid hidden: {_format_hidden(self.hidden)} (every layer width "
                              "must be >= 1)\nhelp: --hidden 256,128,64; an empty list "
                              "(--hidden none) gives a linear model")
+        if any(width < 1 for width in self.conv):
+            raise ValueError(f"Invalid conv: {_format_hidden(self.conv)} (every block needs "
+                             ">= 1 filter)\nhelp: --conv 32,64; none gives an MLP")
+        if self.conv and (self.activation != "relu" or self.dropout or self.batchnorm):
+            raise ValueError("conv blocks use ReLU, without dropout or batch norm; got "
+                             f"activation={self.activation!r}, dropout={self.dropout:g}, "
+                             f"batchnorm={self.batchnorm}\nhelp: drop --activation, --dropout "
+                             "and --batchnorm with --conv")
         if self.early_stopping is not None and self.val_fraction == 0:
             raise ValueError("early_stopping watches val_loss, but val_fraction is 0\n"
                              "help: hold out validation data, e.g. --val-fraction 0.1")
@@ -185,7 +198,7 @@ FIELD_NAMES = tuple(f.name for f in fields(RunConfig))
 _WHERE = "RunConfig"
 
 # field -> the type of a non-numeric field (str, bool, tuple)
-_TYPES = {"dataset": str, "standardize": str, "hidden": tuple, "activation": str, "loss": str,
+_TYPES = {"dataset": str, "standardize": str, "hidden": tuple, "conv": tuple, "activation": str, "loss": str,
           "init": str, "batchnorm": bool, "optimizer": str}
 
 # numeric field -> (check_int or check_range, its bounds); None is allowed where listed in _OPTIONAL
@@ -230,17 +243,17 @@ def _check_field(name, value):
     return value
 
 
-def _as_hidden(hidden):
+def _as_hidden(hidden, name="hidden"):
     """Layer widths from a tuple/list of ints, one int or a string ``"256,128,64"``
     (``""``/``"none"``: ())."""
     if isinstance(hidden, str):
-        return parse_hidden(hidden)
+        return parse_hidden(hidden, name)
     if isinstance(hidden, (list, tuple)):
-        return tuple(check_int(h, f"hidden[{i}]", where=_WHERE) for i, h in enumerate(hidden))
-    return (check_int(hidden, "hidden", where=_WHERE),)
+        return tuple(check_int(h, f"{name}[{i}]", where=_WHERE) for i, h in enumerate(hidden))
+    return (check_int(hidden, name, where=_WHERE),)
 
 
-def parse_hidden(text):
+def parse_hidden(text, name="hidden"):
     """``"256,128,64"`` -> ``(256, 128, 64)``; ``""`` or ``"none"`` -> ``()``."""
     text = text.strip()
     if text.lower() in ("", "none"):
@@ -248,7 +261,7 @@ def parse_hidden(text):
     try:
         return tuple(int(part) for part in text.split(","))
     except ValueError:
-        raise ValueError(f"Invalid hidden: {text!r} (expected comma-separated layer widths "
+        raise ValueError(f"Invalid {name}: {text!r} (expected comma-separated widths "
                          "such as 256,128,64, or none)") from None
 
 

@@ -46,9 +46,9 @@ from numpynn._helpers.io import atomic_write_text
 from numpynn.training.callbacks import Checkpoint, EarlyStopping
 from numpynn.cli.config import PREPROCESSING, STATISTICS, RunConfig
 from numpynn.cli.folder import check_settings, run_settings, say, writing
-from numpynn.layers import Normalize
+from numpynn.layers import Conv2d, Normalize
 from numpynn.losses import LOSSES
-from numpynn.models import HEADS, auto_loss, mlp
+from numpynn.models import HEADS, auto_loss, convnet, mlp
 from numpynn.optim import OPTIMIZERS, ExponentialLR
 from numpynn.sequential import Sequential
 from numpynn.serialization import save
@@ -149,12 +149,21 @@ def _target_fn(binary):
 
 
 def build_model(cfg, n_features, n_classes, rng=None):
-    """The MLP of ``cfg``: ``n_features`` inputs, C scores or one sigmoid/logit output."""
+    """The MLP of ``cfg``, or with ``cfg.conv`` its convnet on the dataset's images (C, H, W)
+    read from the rows: ``n_features`` inputs, C scores or one sigmoid/logit output."""
     head = HEADS[loss_name(cfg, n_classes)]
+    rng = streams(cfg.seed)["model"] if rng is None else rng
+    if cfg.conv:
+        image_shape = chw_shape(data.DATASETS[cfg.dataset])
+        if image_shape is None or math.prod(image_shape) != n_features:
+            raise ValueError(f"--conv needs images; the data has {n_features} features per row "
+                             f"and image shape {image_shape}\nhelp: use an image dataset "
+                             "(digits, mnist, fashion-mnist, cifar10) or drop --conv")
+        return convnet(image_shape, cfg.conv, cfg.hidden, 1 if head.binary else n_classes,
+                       init=cfg.init, output=head.activation, rng=rng)
     return mlp(n_features, cfg.hidden, 1 if head.binary else n_classes,
                activation=cfg.activation, init=cfg.init, dropout=cfg.dropout,
-               batchnorm=cfg.batchnorm, output=head.activation,
-               rng=streams(cfg.seed)["model"] if rng is None else rng)
+               batchnorm=cfg.batchnorm, output=head.activation, rng=rng)
 
 
 def build_optimizer(cfg, params):
@@ -404,9 +413,19 @@ def write_plots(run_dir, trainer, run, predicted):
     plot.image_grid(dataset.to_images(run.images_test), y_true=run.labels_test,
                     y_pred=predicted, class_names=dataset.class_names, n=GRID_IMAGES,
                     path=run_dir / PLOTS[2])
-    W = trainer.model[0].W  # (D, M): column m is one input-shaped filter
-    plot.weight_grid(W, _filter_shape(dataset), n=min(W.shape[1], MAX_FILTERS),
-                     path=run_dir / PLOTS[3])
+    first = next(layer for layer in trainer.model if layer.params)
+    if isinstance(first, Conv2d):  # (F, C, HH, WW): filter f as column f, shaped (C, HH, WW)
+        W = first.W.reshape(first.out_channels, -1).T                # (C·HH·WW, F)
+        shape = first.W.shape[2:] if first.in_channels == 1 else first.W.shape[1:]
+    else:
+        W, shape = first.W, _filter_shape(dataset)  # (D, M): column m is one input-shaped filter
+    plot.weight_grid(W, shape, n=min(W.shape[1], MAX_FILTERS), path=run_dir / PLOTS[3])
+
+
+def chw_shape(dataset):
+    """(C, H, W) of a dataset's rows (one channel for grey images), the input of --conv."""
+    shape = _filter_shape(dataset)
+    return (1, *shape) if len(shape) == 2 else shape
 
 
 def _filter_shape(dataset):
@@ -422,7 +441,8 @@ def describe(cfg, run, model):
     n_out = [layer for layer in model.layers if hasattr(layer, "n_out")][-1].n_out
     widths = [run.X_train.shape[1], *cfg.hidden, n_out]
     n_val = 0 if run.X_val is None else len(run.X_val)
-    return (f"{cfg.dataset}: {'-'.join(map(str, widths))} {cfg.activation} MLP, "
+    kind = f"CNN (conv {'-'.join(map(str, cfg.conv))}, then)" if cfg.conv else "MLP,"
+    return (f"{cfg.dataset}: {'-'.join(map(str, widths))} {cfg.activation} {kind} "
             f"{len(run.X_train)} train / {n_val} val / {len(run.X_test)} test, "
             f"{cfg.optimizer} lr={cfg.lr:g}, {cfg.epochs} epochs of batch {cfg.batch_size}")
 

@@ -21,6 +21,9 @@ FIELD_FLAGS = {
                                   "(default {default})"),
     "--hidden": (str, "W1,W2,...", "hidden layer widths, e.g. 256,128,64 (default {default}; "
                                    "none: a linear model)"),
+    "--conv": (str, "F1,F2,...", "convolutional blocks before --hidden, filters of each: 3×3 "
+                                 "conv (padding 1), ReLU, 2×2 max pool; e.g. 32,64 (default "
+                                 "{default}: an MLP)"),
     "--activation": (str, "NAME", "one of: {choices} (default {default}; linear/none: no "
                                   "activation layer)"),
     "--loss": (str, "NAME", "one of: {choices} (default {default}: cross_entropy, or bce with "
