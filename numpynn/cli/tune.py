@@ -236,7 +236,7 @@ def counts(study):
 def work(study, spec, out, n_trials, timeout=None, log=None, data_dir=None):
     """Run trials until the study has ``n_trials`` finished ones (or ``timeout`` seconds have
     passed before a new one would start); returns how many this worker ran."""
-    optuna = _optuna()
+    _optuna()   # the one-line "install numpynn[tune]" error before any work
     deadline = None if timeout is None else time.monotonic() + timeout
     ran = 0
     while deadline is None or time.monotonic() < deadline:
