@@ -7,8 +7,11 @@ import numpy as np
 from numpynn import functional as F
 
 from numpynn._speed.segments import pack
+from numpynn._helpers.html import html_table
 from numpynn._helpers.validation import check_array, check_cast, check_int
 from numpynn.layers import Layer, Sigmoid
+
+SUMMARY_HEADER = ("Layer", "Output shape", "Params")
 
 
 class Sequential:
@@ -271,15 +274,7 @@ class Sequential:
         str
             The table (its ``repr`` is one short line, so a REPL does not echo it twice).
         """
-        shape = tuple(input_shape) if input_shape is not None else self._guess_input_shape()
-        rows = []
-        for i, layer in enumerate(self.layers):
-            if shape is not None:
-                shape = layer.output_shape(shape)
-            count = sum(p.size for p in layer.params.values())
-            out = "(N, " + ", ".join(map(str, shape)) + ")" if shape is not None else "?"
-            rows.append((f"{i}: {layer!r}", out, f"{count:,}"))
-        header = ("Layer", "Output shape", "Params")
+        rows, header = self._summary_rows(input_shape), SUMMARY_HEADER
         widths = [max(len(r[c]) for r in rows + [header]) for c in range(3)]
         line = "-" * (sum(widths) + 4)
         fmt = lambda r: f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:>{widths[2]}}"
@@ -289,6 +284,23 @@ class Sequential:
         if print_fn is not None:
             print_fn(table)
         return table
+
+    def _summary_rows(self, input_shape=None):
+        """(layer, output shape, parameter count) per layer, as text: the summary's rows."""
+        shape = tuple(input_shape) if input_shape is not None else self._guess_input_shape()
+        rows = []
+        for i, layer in enumerate(self.layers):
+            if shape is not None:
+                shape = layer.output_shape(shape)
+            count = sum(p.size for p in layer.params.values())
+            out = "(N, " + ", ".join(map(str, shape)) + ")" if shape is not None else "?"
+            rows.append((f"{i}: {layer!r}", out, f"{count:,}"))
+        return rows
+
+    def _repr_html_(self):
+        """Jupyter's view: the :meth:`summary` table as HTML."""
+        return html_table(SUMMARY_HEADER, self._summary_rows(),
+                          footer=f"Total params: {self.num_params():,} ({self.dtype.name})")
 
     def _guess_input_shape(self):
         for layer in self.layers:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from numpynn import data
+from numpynn._helpers.html import html_table
 from numpynn._helpers.limits import parse_nested, read_text_limited
 from numpynn._helpers.validation import check_int, check_range, choose
 from numpynn.init import INITIALIZERS
@@ -187,6 +188,15 @@ class RunConfig:
             value = getattr(self, name)
             lines.append(f"# {name} not set" if value is None else f"{name} = {_toml(value)}")
         return "\n".join(lines) + "\n"
+
+    def _repr_html_(self):
+        """Jupyter's view: one row per field, its value as the command line spells it, the
+        ones that differ from the defaults marked."""
+        rows = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            rows.append((f.name, format_value(value), "" if value == f.default else "changed"))
+        return html_table(("field", "value", "vs default"), rows, caption="RunConfig")
 
     def replace(self, **changes):
         """A validated copy with some fields changed."""

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from numpynn._helpers.html import html_heading, html_sections, html_table
 from numpynn._helpers.validation import check_array, check_positive, choose
 from numpynn.layers import Activation, Linear
 from numpynn.losses import MSE
@@ -149,6 +150,10 @@ class Explanation:
         return self.to_text()
 
     __repr__ = __str__   # a REPL shows the worked solution too, not a dump of arrays
+
+    def _repr_html_(self, precision=4):
+        """Jupyter's view: the worked solution as three tables (forward, backward, step)."""
+        return format_explanation_html(self, precision)
 
 
 # ------------------------------------------------------------------------------------ explain
@@ -287,6 +292,28 @@ def format_explanation(e, precision=4):
              _num(e.updated[k][idx], p)) for k in e.params for label, idx in _entries(k, e.params[k])]
     lines += _table(("parameter", "value", f"∂{s}/∂p", "updated"), rows)
     return "\n".join(lines)
+
+
+def format_explanation_html(e, precision=4):
+    """The tables of :func:`format_explanation` in HTML: layers forward, layers backward, and
+    one row per parameter entry with its gradient and updated value."""
+    p, s, L = precision, e.symbol, len(e.z)
+    forward = [(l, e.activations[l - 1], _vec(e.z[l - 1], p), _vec(e.a[l - 1], p))
+               for l in range(1, L + 1)]
+    backward = [(l, _vec(e.da[l - 1], p), _vec(e.fprime[l - 1], p), _vec(e.delta[l - 1], p))
+                for l in range(L, 0, -1)]
+    step = [(label, _num(e.params[k][idx], p), _num(e.grads[k][idx], p),
+             _num(e.updated[k][idx], p)) for k in e.params for label, idx in _entries(k, e.params[k])]
+    return html_sections(
+        html_heading(f"Worked solution{': ' + e.title if e.title else ''}"),
+        html_table(("layer l", "f_l", "z_l = a_(l-1)·W_l + b_l", "a_l = f_l(z_l)"), forward,
+                   caption=f"Forward pass from a0 = x = {_vec(e.x, p)}"),
+        html_heading(f"Loss {e.formula}: {s} = {_num(e.loss, p)} "
+                     f"(target t = {_vec(e.target, p)})"),
+        html_table(("layer l", f"∂{s}/∂a_l", "f_l'(z_l)", f"δ_l = ∂{s}/∂z_l"), backward,
+                   caption="Backward pass"),
+        html_table(("parameter", "value", f"∂{s}/∂p", "updated"), step,
+                   caption=f"One SGD step p⁺ = p − lr·∂{s}/∂p, lr = {e.lr:g}"))
 
 
 def _entries(key, array):

@@ -31,6 +31,7 @@ import numpy as np
 
 from numpynn._helpers.extras import INSTALL, available
 from numpynn._helpers.validation import all_finite, check_int, check_range, choose
+from numpynn.training.history import format_metric
 
 # order: schedules first, then the rules that read the metrics, then reporting, then saving
 ORDER_SCHEDULE, ORDER_DEFAULT, ORDER_PROGRESS, ORDER_CHECKPOINT = -10, 0, 50, 100
@@ -385,8 +386,7 @@ class LRSchedulerCallback(Callback):
 # -- progress ------------------------------------------------------------------------------------
 def format_logs(logs):
     """``"loss=0.1234 acc=0.9650 lr=0.01"``: 4 decimals for metrics, ``%g`` for the rate."""
-    return " ".join(f"{key}={value:g}" if key == "lr" else f"{key}={value:.4f}"
-                    for key, value in logs.items())
+    return " ".join(f"{key}={format_metric(key, value)}" for key, value in logs.items())
 
 
 def format_epoch(epoch, epochs, logs, seconds):
@@ -424,7 +424,11 @@ class ProgressLogger(Callback):
     stream : text file, optional
         Where to write; ``sys.stdout`` (looked up when training starts) by default.
     bar : {"auto", True, False}, default "auto"
-        ``"auto"``: a bar when ``stream`` is a terminal with columns. tqdm is imported only
+        ``"auto"``: a bar when ``stream`` is a terminal with columns, or tqdm's notebook
+        widget when training runs in a Jupyter kernel that writes to its own stdout and
+        ipywidgets is installed -- unless ``$NUMPYNN_PROGRESS`` is ``lines`` or ``$CI`` is set,
+        as for notebooks executed headless (nbclient has no widget frontend, so a widget
+        would leave only its placeholder text in the saved outputs). tqdm is imported only
         for a bar; without it (a core install) there is none, with a warning when the bar was
         asked for by ``bar=True``.
     print_every : int, optional
@@ -448,7 +452,8 @@ class ProgressLogger(Callback):
         self._use_bar = self._bar_wanted(self.stream or sys.stdout)
 
     def _bar_wanted(self, stream):
-        use_bar = self.bar if self.bar != "auto" else _isatty(stream) and _columns(stream) > 0
+        use_bar = self.bar if self.bar != "auto" else (
+            _isatty(stream) and _columns(stream) > 0 or _notebook_widget_wanted(stream))
         if use_bar and not available("tqdm"):
             if self.bar is True:
                 warnings.warn(f"tqdm is not installed, so progress is shown as log lines "
@@ -519,6 +524,17 @@ def _columns(stream):
         return os.get_terminal_size(stream.fileno()).columns
     except (AttributeError, OSError, ValueError):
         return 80
+
+
+def _notebook_widget_wanted(stream):
+    """True inside a Jupyter kernel (writing to its stdout) with ipywidgets, outside CI and
+    headless runs (``NUMPYNN_PROGRESS=lines``): there ``tqdm.auto`` draws the notebook widget."""
+    if os.environ.get("NUMPYNN_PROGRESS") == "lines" or os.environ.get("CI"):
+        return False
+    ipython = sys.modules.get("IPython")   # never imported here: only present in IPython
+    shell = ipython.get_ipython() if ipython is not None else None
+    in_kernel = getattr(shell, "kernel", None) is not None
+    return in_kernel and stream is sys.stdout and available("ipywidgets")
 
 
 def _isatty(stream):

@@ -31,7 +31,7 @@ from numpynn.training.callbacks import (Callback, LRSchedulerCallback, format_te
                                         make_progress)
 from numpynn.training.checkpoint import (checked_callback_state, keyed, read_checkpoint,
                                          restore_model, write_checkpoint)
-from numpynn.training.history import History
+from numpynn.training.history import Evaluation, History
 from numpynn.losses import BCE, Loss, l2_penalty
 from numpynn.optim import clip_grad_norm
 
@@ -281,9 +281,9 @@ class Trainer:
 
         Returns
         -------
-        dict
-            ``{"loss": float, "acc": float}`` (no ``"acc"`` for regression). The loss is the
-            per-sample mean over all of X.
+        Evaluation
+            A dict ``{"loss": float, "acc": float}`` (no ``"acc"`` for regression) that
+            Jupyter shows as a table. The loss is the per-sample mean over all of X.
         """
         where = "Trainer.evaluate"
         X, y = self._check_data(X, y, "X", "y", where)
@@ -302,7 +302,7 @@ class Trainer:
                 total += float(loss_fn(out, yb)[0]) * len(xb)
                 if count is not None:
                     correct += count(out, yb, self._threshold)
-        logs = {"loss": total / len(X) + self._penalty()}
+        logs = Evaluation(loss=total / len(X) + self._penalty())
         if count is not None:
             logs["acc"] = correct / len(X)
         return logs
