@@ -247,15 +247,22 @@ def _max_pool2d_backward(dout, cache):
     return _max_pool2d_backward_naive(dout, x, kernel, stride)
 
 
-def _max_pool2d_forward_naive(x, kernel, stride):
-    """The reference: the max of each window, one output pixel at a time."""
+def _pool_forward_naive(x, kernel, stride, reduce):
+    """The reference pooling: ``reduce`` (np.max or np.mean) of each window, one output pixel
+    at a time."""
     (kh, kw), (sh, sw) = kernel, stride
     ho, wo = output_hw(x.shape, kernel, stride)
     out = np.zeros((*x.shape[:2], ho, wo), dtype=x.dtype)                # (N, C, H', W')
     for i in range(ho):
         for j in range(wo):
-            out[:, :, i, j] = x[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw].max(axis=(2, 3))
+            window = x[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw]     # (N, C, kh, kw)
+            out[:, :, i, j] = reduce(window, axis=(2, 3))                # (N, C)
     return out
+
+
+def _max_pool2d_forward_naive(x, kernel, stride):
+    """The reference: the max of each window."""
+    return _pool_forward_naive(x, kernel, stride, np.max)
 
 
 def _max_pool2d_backward_naive(dout, x, kernel, stride):
@@ -305,14 +312,8 @@ def _avg_pool2d_backward(dout, cache):
 
 
 def _avg_pool2d_forward_naive(x, kernel, stride):
-    """The reference: the mean of each window, one output pixel at a time."""
-    (kh, kw), (sh, sw) = kernel, stride
-    ho, wo = output_hw(x.shape, kernel, stride)
-    out = np.zeros((*x.shape[:2], ho, wo), dtype=x.dtype)                # (N, C, H', W')
-    for i in range(ho):
-        for j in range(wo):
-            out[:, :, i, j] = x[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw].mean(axis=(2, 3))
-    return out
+    """The reference: the mean of each window."""
+    return _pool_forward_naive(x, kernel, stride, np.mean)
 
 
 def _avg_pool2d_backward_naive(dout, x_shape, kernel, stride):
