@@ -18,6 +18,7 @@ import pytest
 from matplotlib.figure import Figure
 from sklearn.metrics import confusion_matrix as sk_confusion_matrix
 
+import numpynn as nn
 from numpynn import plot
 
 TOL = 1e-12  # float64 values copied into the figure unchanged, up to rounding
@@ -78,6 +79,11 @@ FIGURES = {
         np.random.default_rng(1).random((20, 64)), *labels(2, n=20), n=9, path=path),
     "weight_grid": lambda path: plot.weight_grid(
         np.random.default_rng(3).normal(size=(64, 10)), (8, 8), path=path),
+    "conv_filters": lambda path: plot.conv_filters(
+        np.random.default_rng(4).normal(size=(8, 3, 5, 5)), path=path),
+    "feature_maps": lambda path: plot.feature_maps(
+        nn.Sequential(nn.Conv2d(1, 6, 3, padding=1, rng=0), nn.ReLU()),
+        np.random.default_rng(5).random((1, 12, 12)), path=path),
     "activation_functions": lambda path: plot.activation_functions(tanh_pair(), path=path),
     "descent_contours": lambda path: plot.descent_contours(
         bowl, [gd_path([-3.0, 1.0], 0.09, 15), gd_path([2.0, -1.0], 0.02, 15)],
@@ -546,3 +552,28 @@ def test_descent_contours_rejects_an_f_it_cannot_evaluate():
 def test_descent_contours_flat_function_still_draws():
     fig = plot.descent_contours(lambda x, y: np.zeros_like(x), gd_path([1.0, 1.0], 0.1, 3))
     assert len(fig.axes) == 2
+
+
+def test_conv_filters_tile_each_filter_and_average_grey_channels():
+    W = np.zeros((4, 2, 3, 3))
+    W[0, :, 1, 1] = 1.0                                   # a centre spot on both channels
+    canvas = plot.conv_filters(W, n=2).axes[0].images[0].get_array()
+    assert canvas.shape == (3, 3 + 1 + 3)                   # 2 filters of 3×3, side by side
+    np.testing.assert_array_equal(canvas[:3, :3], [[0, 0, 0], [0, 1, 0], [0, 0, 0]])
+    assert np.all(canvas[:3, 4:] == 0.5)                    # a constant filter is mid-grey
+    colour = plot.conv_filters(np.random.default_rng(6).normal(size=(3, 3, 4, 4)))
+    assert colour.axes[0].images[0].get_array().shape[-1] == 3
+
+
+def test_feature_maps_show_what_the_first_convolution_computes():
+    conv = nn.Conv2d(1, 4, 3, padding=1, rng=0)
+    model = nn.Sequential(nn.Unflatten((1, 6, 6)), conv, nn.ReLU(), nn.Flatten(), nn.Linear(144, 2))
+    x = np.random.default_rng(7).random(36).astype(np.float32)   # a loader's flat row
+    canvas = plot.feature_maps(model, x, n=1).axes[0].images[0].get_array()
+    expected = conv.forward(x.reshape(1, 1, 6, 6))[0, 0]
+    span = expected.max() - expected.min()
+    np.testing.assert_allclose(canvas, (expected - expected.min()) / span, rtol=1e-6)
+    with pytest.raises(ValueError, match="gives outputs of shape \\(2,\\)"):
+        plot.feature_maps(model, x, layer=4)
+    with pytest.raises(ValueError, match="no Conv2d layer"):
+        plot.feature_maps(nn.Sequential(nn.Linear(3, 2)), np.ones(3))

@@ -65,7 +65,7 @@ def test_explanation_html_has_forward_backward_and_step_tables():
     html = result._repr_html_()
     assert html.count("<table>") == 3 and "&lt;2-2-1&gt;" in html and "<2-2-1>" not in html
     w = result.updated["W1"][0, 0]
-    assert f"<td>W1[1,1]</td>" in html and f"{w:.4f}" in html
+    assert "<td>W1[1,1]</td>" in html and f"{w:.4f}" in html
     assert f"{result.loss:.4f}" in html
 
 

@@ -414,12 +414,11 @@ def write_plots(run_dir, trainer, run, predicted):
                     y_pred=predicted, class_names=dataset.class_names, n=GRID_IMAGES,
                     path=run_dir / PLOTS[2])
     first = next(layer for layer in trainer.model if layer.params)
-    if isinstance(first, Conv2d):  # (F, C, HH, WW): filter f as column f, shaped (C, HH, WW)
-        W = first.W.reshape(first.out_channels, -1).T                # (C·HH·WW, F)
-        shape = first.W.shape[2:] if first.in_channels == 1 else first.W.shape[1:]
-    else:
-        W, shape = first.W, _filter_shape(dataset)  # (D, M): column m is one input-shaped filter
-    plot.weight_grid(W, shape, n=min(W.shape[1], MAX_FILTERS), path=run_dir / PLOTS[3])
+    if isinstance(first, Conv2d):  # W (F, C, HH, WW)
+        plot.conv_filters(first.W, n=min(first.out_channels, MAX_FILTERS), path=run_dir / PLOTS[3])
+    else:  # W (D, M): column m is one input-shaped filter
+        plot.weight_grid(first.W, _filter_shape(dataset), n=min(first.W.shape[1], MAX_FILTERS),
+                         path=run_dir / PLOTS[3])
 
 
 def chw_shape(dataset):

@@ -23,7 +23,7 @@ Agg backend is selected first — unless the user already chose a backend (pyplo
 ``%matplotlib`` does, or ``$MPLBACKEND`` set, as Jupyter kernels do).
 
 One module per kind of figure: ``curves``, ``confusion``, ``images`` (image and weight grids),
-``activations`` and ``descent``; ``_figure`` holds what they share (pyplot, saving, checks).
+``conv`` (convolution filters and feature maps), ``activations`` and ``descent``; ``_figure`` holds what they share (pyplot, saving, checks).
 
 >>> import numpy as np
 >>> from numpynn import plot
@@ -32,11 +32,13 @@ One module per kind of figure: ``curves``, ``confusion``, ``images`` (image and 
 """
 from numpynn.plot._figure import DPI, save_figure
 from numpynn.plot.activations import activation_functions
+from numpynn.plot.conv import conv_filters, feature_maps
 from numpynn.plot.confusion import ANNOTATE_MAX_CLASSES, confusion_counts, confusion_matrix
 from numpynn.plot.curves import learning_curves
 from numpynn.plot.descent import GRID_POINTS, descent_contours
 from numpynn.plot.images import WRONG_COLOR, image_grid, misclassified_order, weight_grid
 
 __all__ = ["save_figure", "learning_curves", "confusion_counts", "confusion_matrix",
-           "misclassified_order", "image_grid", "weight_grid", "activation_functions",
+           "misclassified_order", "image_grid", "weight_grid", "conv_filters", "feature_maps",
+           "activation_functions",
            "descent_contours", "DPI", "ANNOTATE_MAX_CLASSES", "WRONG_COLOR", "GRID_POINTS"]

@@ -203,12 +203,18 @@ def weight_grid(W, image_shape, path=None, n=None):
                                              W.shape[1])
     filters = _display_images(W.T[:count], image_shape, False, "W")  # (n, H, W[, 3])
     canvas = _mosaic(filters)  # (rows·(H+gap)-gap, cols·(W+gap)-gap[, 3])
+    title = (f"First-layer weights: {count} of {W.shape[1]} filters, "
+             f"{'×'.join(map(str, image_shape))} each")
+    return _finish(_canvas_figure(canvas, title), path)
+
+
+def _canvas_figure(canvas, title):
+    """One picture (a mosaic of tiles in [0, 1], grey or colour) under a title."""
     width = float(np.clip(canvas.shape[1] / 40, 4.0, 9.0))
     fig, axes = _subplots(1, 1, figsize=(width, width * canvas.shape[0] / canvas.shape[1] + 0.5))
     ax = axes[0, 0]
     ax.imshow(canvas, cmap="gray" if canvas.ndim == 2 else None, vmin=0.0, vmax=1.0,
               interpolation="nearest")
     ax.set_axis_off()
-    ax.set_title(f"First-layer weights: {count} of {W.shape[1]} filters, "
-                 f"{'×'.join(map(str, image_shape))} each")
-    return _finish(fig, path)
+    ax.set_title(title)
+    return fig
