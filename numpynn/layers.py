@@ -375,15 +375,19 @@ class BatchNorm(_Normalization):
         self.buffers["running_mean"] = np.zeros(self.num_features, dtype=self.dtype)
         self.buffers["running_var"] = np.ones(self.num_features, dtype=self.dtype)
 
+    # the kernels (BatchNorm2d takes the spatial ones; the rest is the same layer)
+    _forward_kernel = staticmethod(F.batchnorm_forward)
+    _backward_kernel = staticmethod(F.batchnorm_backward)
+
     def forward(self, x):
         self._check_input(x)
-        out, self._cache = F.batchnorm_forward(
+        out, self._cache = self._forward_kernel(
             x, self.gamma, self.beta, self.buffers["running_mean"], self.buffers["running_var"],
             self.training, momentum=self.momentum, eps=self.eps)
         return out
 
     def backward(self, dout):
-        return self._store_grads(F.batchnorm_backward(dout, self._take_cache()))
+        return self._store_grads(self._backward_kernel(dout, self._take_cache()))
 
     def config(self):
         return {**super().config(), "momentum": self.momentum}
@@ -400,18 +404,11 @@ class BatchNorm2d(BatchNorm):
     Input and output (N, C, H, W).
     """
 
+    _forward_kernel = staticmethod(F.batchnorm2d_forward)
+    _backward_kernel = staticmethod(F.batchnorm2d_backward)
+
     def _check_input(self, x):
         check_images(x, f"{self!r}.forward", channels=self.num_features)
-
-    def forward(self, x):
-        self._check_input(x)
-        out, self._cache = F.batchnorm2d_forward(
-            x, self.gamma, self.beta, self.buffers["running_mean"], self.buffers["running_var"],
-            self.training, momentum=self.momentum, eps=self.eps)
-        return out
-
-    def backward(self, dout):
-        return self._store_grads(F.batchnorm2d_backward(dout, self._take_cache()))
 
 
 class LayerNorm(_Normalization):
