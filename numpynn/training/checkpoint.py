@@ -24,7 +24,8 @@ import numpy as np
 
 from numpynn._helpers.validation import all_finite, check_int
 from numpynn.training.history import History
-from numpynn.serialization import ModelFileError, from_arrays, read_npz, to_arrays, write_npz
+from numpynn.serialization import (ModelFileError, from_arrays, model_arrays, read_npz, to_arrays,
+                                   write_npz)
 
 FORMAT, VERSION = "numpynn.training.checkpoint", 1
 FIELDS = ("format", "version", "model", "epoch", "history", "rng", "layer_rngs", "optimizer",
@@ -77,7 +78,8 @@ def read_checkpoint(path, model, optimizer, rng, callbacks=()):
         Not a checkpoint (e.g. a plain model file), another architecture, or any field
         missing, unknown or out of range; names the file and the field.
     """
-    arrays, meta = _read(path)
+    # the model's own arrays bound what is read: a header of another shape is refused unread
+    arrays, meta = _read(path, expect=model_arrays(model, prefix="model/"))
     fields = _Fields(path, meta, arrays)
     with fields.check("model"):
         weights = _check_model(model, fields.get("model"), fields.take("model/"), path)
@@ -115,8 +117,8 @@ def read_checkpoint_model(path):
     return from_arrays(spec, weights, source=f"{path} (checkpoint field model)")
 
 
-def _read(path):
-    arrays, meta = read_npz(path)
+def _read(path, expect=None):
+    arrays, meta = read_npz(path, expect=expect)
     if meta.get("format") != FORMAT or meta.get("version") != VERSION:
         raise ModelFileError(f"{path}: not a numpynn training checkpoint (format "
                              f"{meta.get('format')!r})\nhelp: model files load with "
