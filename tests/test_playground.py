@@ -3,7 +3,6 @@ app through its TestClient (HTTP and the WebSocket)."""
 import os
 import subprocess
 import sys
-import tomllib
 import warnings
 from pathlib import Path
 
@@ -170,7 +169,8 @@ def test_a_websocket_session_trains_inspects_exports_and_is_freed(client):
         assert "unknown message 'dance'" in _until(ws, "error")["message"]
         model = client.get(f"/api/export/{session}/model.npz")
         assert model.status_code == 200
-        assert tomllib.loads(client.get(f"/api/export/{session}/playground.toml").text)
+        toml = client.get(f"/api/export/{session}/playground.toml").text
+        assert RunConfig.from_toml_text(toml).dataset == "spiral"
         assert "nn.Sequential(" in client.get(f"/api/export/{session}/playground.py").text
     assert client.get("/api/sessions").json() == {"sessions": 0}  # closing the tab frees it
 

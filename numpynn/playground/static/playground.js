@@ -313,7 +313,8 @@ function drawPoints(ctx, size, extent) {
       ctx.beginPath();
       ctx.arc(toCanvas(x1, extent, size), size - toCanvas(x2, extent, size), 3, 0, 2 * Math.PI);
       ctx.fillStyle = `rgb(${c.join(",")})`;
-      ctx.strokeStyle = filled ? "white" : "black";
+      ctx.strokeStyle = filled ? "#222" : "white";
+      ctx.lineWidth = filled ? 0.8 : 1.5;
       ctx.fill(); ctx.stroke();
     });
   }
@@ -476,7 +477,9 @@ function wire() {
   $("show-test").onchange = () => state.frame && drawBoundary(state.frame);
   $("sample-split").onchange = inspect;
   $("sample-index").onchange = inspect;
-  $("walk-next").onclick = () => { state.stage += 1; state.inspection ? showStage() : inspect(); };
+  $("walk-next").onclick = () => {
+    if (state.inspection) { state.stage += 1; showStage(); } else { state.stage = 0; inspect(); }
+  };
   $("walk-prev").onclick = () => { state.stage -= 1; showStage(); };
   $("csv").onchange = (event) => event.target.files[0] && upload(event.target.files[0]);
   $("share").onclick = () => {
