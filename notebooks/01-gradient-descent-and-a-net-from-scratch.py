@@ -20,7 +20,7 @@ import numpy as np
 
 import numpynn as nn
 from numpynn import data, plot
-from numpynn.course.playground import grid_function
+from numpynn.course.descent import grid_function
 from numpynn.gradcheck import check_layer, numerical_gradient, rel_error
 
 # %% [markdown]

@@ -17,9 +17,10 @@ __version__ = "0.1.0"
 _SUBMODULES = {
     **{name: name for name in (
         "functional", "layers", "losses", "init", "sequential", "models", "optim", "autograd",
-        "gradcheck", "serialization", "threads", "data", "plot", "training", "course", "cli")},
+        "gradcheck", "serialization", "threads", "data", "plot", "training", "course", "cli",
+        "playground")},
     **{name: f"training.{name}" for name in ("trainer", "callbacks", "history", "checkpoint")},
-    **{name: f"course.{name}" for name in ("explain", "playground", "fitting", "matrix_calculus")},
+    **{name: f"course.{name}" for name in ("explain", "fitting", "matrix_calculus")},
     **{name: f"cli.{name}" for name in ("config", "run")},
 }
 
@@ -42,7 +43,7 @@ _EXPORTS = {
     "History": "training.history",
     **dict.fromkeys(("Callback", "EarlyStopping", "Checkpoint", "LRSchedulerCallback",
                      "ProgressLogger"), "training.callbacks"),
-    "descent": "course.playground",
+    "descent": "course.descent",
     "fit_points": "course.fitting",
     "set_threads": "threads",
     "RunConfig": "cli.config",

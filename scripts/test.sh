@@ -4,7 +4,8 @@
 #   2. the default python3: a virtual environment .venv with numpynn and its test extras
 #      (pinned CPU PyTorch 2.13.0), pytest, then scripts/check_env.py (NumPy's own OpenBLAS
 #      must be found: numpynn's fast SGD update runs through it);
-#   3. the same suite on Python 3.10 and 3.13 (pyenv's, or python3.10/python3.13 on PATH),
+#   3. Debian's chromium and chromium-driver for the playground's browser tests (when missing);
+#   4. the same suite on Python 3.10 and 3.13 (pyenv's, or python3.10/python3.13 on PATH),
 #      each in its own .venv310/.venv313. Where pip finds no CPU wheel of the pinned torch on
 #      this disk, the tests that compare with PyTorch are deselected (-m "not torch"), said on
 #      one line, and counted in pytest's summary; a CUDA build of several GB is never fetched.
@@ -24,6 +25,13 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
     sudo_cmd=""; [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
     $sudo_cmd apt-get update -qq
     $sudo_cmd env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql
+fi
+
+# the playground's browser tests drive Debian's headless Chromium (tests/test_playground_browser.py)
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+    sudo_cmd=""; [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
+    $sudo_cmd apt-get update -qq
+    $sudo_cmd env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver
 fi
 
 TORCH_PIN="torch==2.13.0"  # the same pin as pyproject's [test] extra
@@ -53,10 +61,12 @@ suite() {
              "tests marked torch (PyTorch as oracle) are deselected: -m 'not torch'"
         marker=(-m "not torch")
     fi
-    # the notebooks run once, on the default Python above: here they would only add minutes
-    if [ ${#marker[@]} -eq 0 ]; then marker=(-m "not notebook"); else marker=(-m "not torch and not notebook"); fi
-    echo "== pytest on $("$venv/bin/python" -V) ($venv); the notebook tests ran on the default" \
-         "Python and are deselected here: ${marker[1]}"
+    # the notebooks and the browser run once, on the default Python above: here they would
+    # only add minutes
+    if [ ${#marker[@]} -eq 0 ]; then marker=(-m "not notebook and not browser")
+    else marker=(-m "not torch and not notebook and not browser"); fi
+    echo "== pytest on $("$venv/bin/python" -V) ($venv); the notebook and browser tests ran on" \
+         "the default Python and are deselected here: ${marker[1]}"
     "$venv/bin/python" -m pytest "${marker[@]}" "$@"
 }
 

@@ -19,7 +19,7 @@ def test_import_loads_no_heavy_dependency_and_exposes_submodules():
 def test_every_public_name_resolves():
     for name in numpynn.__all__:
         assert getattr(numpynn, name) is not None, name
-    assert numpynn.descent.__module__ == "numpynn.course.playground"  # the function, not a module
+    assert numpynn.descent.__module__ == "numpynn.course.descent"  # the function, not a module
 
 
 # -- the layout: the architecture as `ls numpynn/` shows it ------------------------------------

@@ -542,7 +542,7 @@ def test_descent_contours_takes_what_descent_takes(f):
 
 def test_descent_contours_rejects_an_f_it_cannot_evaluate():
     path = gd_path([1.0, 1.0], 0.1, 3)
-    with pytest.raises(ValueError, match="unsupported name 'z'"):  # the playground's parser
+    with pytest.raises(ValueError, match="unsupported name 'z'"):  # course.descent's parser
         plot.descent_contours("x + z", path)
     with pytest.raises(TypeError, match="^descent_contours: f must be an expression string or "
                                         "a callable; got int"):

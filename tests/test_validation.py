@@ -244,7 +244,7 @@ def test_optimizer_hyper_parameters_reject_nan(kwargs, message):
 
 
 def test_a_nan_learning_rate_is_a_value_error_in_the_course_tools():
-    from numpynn.course.playground import descent
+    from numpynn.course.descent import descent
 
     with pytest.raises(ValueError, match=r"^descent: Invalid lr: nan"):
         descent("x**2 + y**2", [1.0, 1.0], lr=NAN)

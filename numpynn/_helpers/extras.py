@@ -13,7 +13,8 @@ import importlib.util
 INSTALL = 'pip install "numpynn[all]"'
 # import name -> the name pip installs it by
 DISTRIBUTIONS = {"sklearn": "scikit-learn", "matplotlib": "matplotlib", "tqdm": "tqdm",
-                 "threadpoolctl": "threadpoolctl"}
+                 "threadpoolctl": "threadpoolctl", "starlette": "starlette",
+                 "uvicorn": "uvicorn", "websockets": "websockets"}
 
 
 class MissingExtraError(ImportError):
@@ -29,7 +30,7 @@ def available(module):
         return True
 
 
-def require(module, feature):
+def require(module, feature, extra="all"):
     """Raise :class:`MissingExtraError` when ``module`` is missing, before any work starts.
 
     >>> try:
@@ -37,7 +38,10 @@ def require(module, feature):
     ... except MissingExtraError as err:
     ...     print(err)
     --plot needs no_such_package: pip install "numpynn[all]"
+
+    ``extra`` names the pip extra that brings it (``"playground"`` for the web stack).
     """
     if not available(module):
-        raise MissingExtraError(f"{feature} needs {DISTRIBUTIONS.get(module, module)}: {INSTALL}",
+        install = f'pip install "numpynn[{extra}]"'
+        raise MissingExtraError(f"{feature} needs {DISTRIBUTIONS.get(module, module)}: {install}",
                                 name=module)

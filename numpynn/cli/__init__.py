@@ -22,8 +22,9 @@ COMMANDS = {
     "tune": "search hyper-parameters with Optuna: trials of numpynn train on one study",
     "summary": "print a run folder's model summary and final metrics",
     "explain": "worked solution: forward pass, backpropagated deltas, one SGD step",
-    "descent": "gradient-descent playground on a 2-D function",
+    "descent": "gradient descent on a 2-D function, with its path",
     "fit": "fit a small ReLU network exactly through given points",
+    "playground": "a local web page that trains a network live and shows backpropagation",
     "bench": "benchmark training speed against PyTorch on the same model",
 }
 

@@ -70,6 +70,9 @@ class RunConfig:
         Share of the training set held out for validation (0: no validation set).
     standardize : str
         A key of :data:`PREPROCESSING`, fitted on the training part only.
+    n_points, noise, test_fraction : int, float, float
+        How a point set (circle, xor, gaussians, spiral, moons; :mod:`numpynn.data.points`) is
+        drawn from ``seed``: samples in all, σ of the jitter, the share held out for testing.
     hidden : tuple of int
         Hidden layer widths; ``()`` gives a linear (logistic/softmax) model.
     conv : tuple of int
@@ -104,6 +107,9 @@ class RunConfig:
     n_train: int | None = None
     val_fraction: float = 0.1
     standardize: str = "feature"  # digits' border pixels are nearly constant: per-pixel helps
+    n_points: int = 400       # point sets only: what the web playground draws by default
+    noise: float = 0.2
+    test_fraction: float = 0.5
     # -- model -----------------------------------------------------------------------------
     hidden: tuple = (64,)
     conv: tuple = ()  # e.g. (32, 64): two conv blocks, each halving H and W
@@ -214,6 +220,9 @@ _TYPES = {"dataset": str, "standardize": str, "hidden": tuple, "conv": tuple, "a
 # numeric field -> (check_int or check_range, its bounds); None is allowed where listed in _OPTIONAL
 _NUMBERS = {
     "n_train": (check_int, {"minimum": 2}),
+    "n_points": (check_int, {"minimum": 4, "maximum": 100_000}),
+    "noise": (check_range, {"low": 0, "high": 50}),
+    "test_fraction": (check_range, {"low": 0, "high": 1, "low_open": True, "high_open": True}),
     "val_fraction": (check_range, {"low": 0, "high": 1, "high_open": True}),
     "dropout": (check_range, {"low": 0, "high": 1, "high_open": True}),
     "lr": (check_range, {"low": 0, "low_open": True}),

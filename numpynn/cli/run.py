@@ -113,6 +113,9 @@ def loss_name(cfg, n_classes):
 def load_dataset(cfg, data_dir=None, download=True):
     """The dataset's ``(X_train, y_train, X_test, y_test)``; ``download`` where the loader has it."""
     dataset = data.DATASETS[cfg.dataset]
+    if cfg.dataset in data.points.CLASSIFICATION:  # drawn from the seed, as the playground does
+        return dataset, dataset.load(n=cfg.n_points, noise=cfg.noise,
+                                     test_fraction=cfg.test_fraction, seed=cfg.seed)
     takes_download = "download" in inspect.signature(dataset.loader).parameters
     return dataset, dataset.load(data_dir, **({"download": download} if takes_download else {}))
 
@@ -403,13 +406,15 @@ def read_history(path):
 
 
 def write_plots(run_dir, trainer, run, predicted):
-    """The four pictures of a run folder (:data:`PLOTS`)."""
+    """The four pictures of a run folder (:data:`PLOTS`); the first two for a set of points."""
     from numpynn import plot
 
     dataset = run.dataset
     plot.learning_curves(trainer.history, path=run_dir / PLOTS[0])
     plot.confusion_matrix(run.labels_test, predicted, class_names=dataset.class_names,
                           path=run_dir / PLOTS[1])
+    if len(dataset.image_shape) < 2:  # points (x1, x2), not images: no image to draw
+        return
     plot.image_grid(dataset.to_images(run.images_test), y_true=run.labels_test,
                     y_pred=predicted, class_names=dataset.class_names, n=GRID_IMAGES,
                     path=run_dir / PLOTS[2])

@@ -1,4 +1,4 @@
 """The teachers' tools, built on the core: worked solutions of small networks (:mod:`explain`,
 with network files and the bundled examples in :mod:`networks`), gradient descent on a 2-D
-function (:mod:`playground`, ``nn.descent``), exact fits through points (:mod:`fitting`,
+function (:mod:`descent`, ``nn.descent``), exact fits through points (:mod:`fitting`,
 ``nn.fit_points``) and matrix-calculus identities checked by autograd (:mod:`matrix_calculus`)."""

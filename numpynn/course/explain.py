@@ -251,13 +251,15 @@ def _backward(groups, dout):
 
 
 # ------------------------------------------------------------------------------------ text
-def _num(v, precision):
+def format_number(v, precision):
+    """``v`` with ``precision`` decimals, as every table here shows it (never ``-0.0000``)."""
     text = f"{v:.{precision}f}"
     return text[1:] if text.startswith("-") and float(text) == 0 else text  # no "-0.0000"
 
 
-def _vec(v, precision):
-    return "[" + ", ".join(_num(e, precision) for e in np.ravel(v)) + "]"
+def format_vector(v, precision):
+    """``[0.1000, -2.0000]``: each entry as :func:`format_number` shows it."""
+    return "[" + ", ".join(format_number(e, precision) for e in np.ravel(v)) + "]"
 
 
 def _table(header, rows):
@@ -274,22 +276,22 @@ def format_explanation(e, precision=4):
              "(computed on a float64 copy of the model; the model itself is not changed)",
              "Conventions: a0 = x; z_l = a_{l-1}·W_l + b_l; a_l = f_l(z_l); W_l[i,j] joins unit i "
              "of layer l-1 to unit j of layer l; indices count from 1.",
-             "", "Forward pass", f"  a0 = x = {_vec(e.x, p)}"]
+             "", "Forward pass", f"  a0 = x = {format_vector(e.x, p)}"]
     for l in range(1, L + 1):
-        lines += [f"  z{l} = a{l - 1}·W{l} + b{l} = {_vec(e.z[l - 1], p)}",
-                  f"  a{l} = {e.activations[l - 1]}(z{l}) = {_vec(e.a[l - 1], p)}"]
-    lines += [f"  output y = a{L} = {_vec(e.output, p)}, target t = {_vec(e.target, p)}", "",
-              f"Loss  {e.formula}", f"  {s} = {_num(e.loss, p)}", "", "Backward pass"]
+        lines += [f"  z{l} = a{l - 1}·W{l} + b{l} = {format_vector(e.z[l - 1], p)}",
+                  f"  a{l} = {e.activations[l - 1]}(z{l}) = {format_vector(e.a[l - 1], p)}"]
+    lines += [f"  output y = a{L} = {format_vector(e.output, p)}, target t = {format_vector(e.target, p)}", "",
+              f"Loss  {e.formula}", f"  {s} = {format_number(e.loss, p)}", "", "Backward pass"]
     for l in range(L, 0, -1):
         source = "loss'(a, t)" if l == L else f"δ{l + 1}·W{l + 1}ᵀ"
-        lines += [f"  ∂{s}/∂a{l} = {source} = {_vec(e.da[l - 1], p)}",
-                  f"  {e.activations[l - 1]}'(z{l}) = {_vec(e.fprime[l - 1], p)}",
+        lines += [f"  ∂{s}/∂a{l} = {source} = {format_vector(e.da[l - 1], p)}",
+                  f"  {e.activations[l - 1]}'(z{l}) = {format_vector(e.fprime[l - 1], p)}",
                   f"  δ{l} = ∂{s}/∂z{l} = ∂{s}/∂a{l} ⊙ {e.activations[l - 1]}'(z{l}) = "
-                  f"{_vec(e.delta[l - 1], p)}"]
+                  f"{format_vector(e.delta[l - 1], p)}"]
     lines += ["", f"Gradients (∂{s}/∂W_l = a_(l-1)ᵀ·δ_l, ∂{s}/∂b_l = δ_l) and one SGD step "
                   f"p⁺ = p − lr·∂{s}/∂p, lr = {e.lr:g}"]
-    rows = [(label, _num(e.params[k][idx], p), _num(e.grads[k][idx], p),
-             _num(e.updated[k][idx], p)) for k in e.params for label, idx in _entries(k, e.params[k])]
+    rows = [(label, format_number(e.params[k][idx], p), format_number(e.grads[k][idx], p),
+             format_number(e.updated[k][idx], p)) for k in e.params for label, idx in _entries(k, e.params[k])]
     lines += _table(("parameter", "value", f"∂{s}/∂p", "updated"), rows)
     return "\n".join(lines)
 
@@ -298,18 +300,18 @@ def format_explanation_html(e, precision=4):
     """The tables of :func:`format_explanation` in HTML: layers forward, layers backward, and
     one row per parameter entry with its gradient and updated value."""
     p, s, L = precision, e.symbol, len(e.z)
-    forward = [(l, e.activations[l - 1], _vec(e.z[l - 1], p), _vec(e.a[l - 1], p))
+    forward = [(l, e.activations[l - 1], format_vector(e.z[l - 1], p), format_vector(e.a[l - 1], p))
                for l in range(1, L + 1)]
-    backward = [(l, _vec(e.da[l - 1], p), _vec(e.fprime[l - 1], p), _vec(e.delta[l - 1], p))
+    backward = [(l, format_vector(e.da[l - 1], p), format_vector(e.fprime[l - 1], p), format_vector(e.delta[l - 1], p))
                 for l in range(L, 0, -1)]
-    step = [(label, _num(e.params[k][idx], p), _num(e.grads[k][idx], p),
-             _num(e.updated[k][idx], p)) for k in e.params for label, idx in _entries(k, e.params[k])]
+    step = [(label, format_number(e.params[k][idx], p), format_number(e.grads[k][idx], p),
+             format_number(e.updated[k][idx], p)) for k in e.params for label, idx in _entries(k, e.params[k])]
     return html_sections(
         html_heading(f"Worked solution{': ' + e.title if e.title else ''}"),
         html_table(("layer l", "f_l", "z_l = a_(l-1)·W_l + b_l", "a_l = f_l(z_l)"), forward,
-                   caption=f"Forward pass from a0 = x = {_vec(e.x, p)}"),
-        html_heading(f"Loss {e.formula}: {s} = {_num(e.loss, p)} "
-                     f"(target t = {_vec(e.target, p)})"),
+                   caption=f"Forward pass from a0 = x = {format_vector(e.x, p)}"),
+        html_heading(f"Loss {e.formula}: {s} = {format_number(e.loss, p)} "
+                     f"(target t = {format_vector(e.target, p)})"),
         html_table(("layer l", f"∂{s}/∂a_l", "f_l'(z_l)", f"δ_l = ∂{s}/∂z_l"), backward,
                    caption="Backward pass"),
         html_table(("parameter", "value", f"∂{s}/∂p", "updated"), step,

@@ -188,10 +188,10 @@ def mean_by_descent(X, start=None, steps=50, lr=None):
 
     Returns
     -------
-    numpynn.course.playground.DescentResult
+    numpynn.course.descent.DescentResult
         ``.final`` ≈ ``X.mean(axis=0)``.
     """
-    from numpynn.course.playground import descent  # playground sits beside this module, not below it
+    from numpynn.course.descent import descent  # descent sits beside this module, not below it
 
     X = check_array(X, "X", ndim=2)
     start = np.zeros(X.shape[1]) if start is None else start

@@ -15,6 +15,9 @@ name                    N train/test  D (image_shape)   source
 ``mnist``               60000/10000   784 (28, 28)      official IDX files
 ``fashion-mnist``       60000/10000   784 (28, 28)      official IDX files (or Debian package)
 ``cifar10``             50000/10000   3072 (32, 32, 3)  official *binary* batches, rows are CHW
+``circle``, ``xor``,    200/200       2 (2,)            drawn from a seed (:mod:`points`), noise 0.2
+``gaussians``,
+``spiral``, ``moons``
 ======================  ============  ================  =========================================
 
 Where files are looked for and how they are downloaded: :mod:`numpynn.data.fetch`.
@@ -35,6 +38,7 @@ from numpynn._helpers.validation import (as_generator, check_array, check_int, c
                                          check_positive, check_range, choose)
 from numpynn.data.fetch import (CHECKSUMS, MIRRORS, ChecksumError, DatasetNotFoundError,
                              DownloadError, cache_dir, locate)
+from numpynn.data import points
 from numpynn.data.formats import (CIFAR_BATCHES, IDX_COUNTS, IDX_FILES, DataError,
                                   parse_cifar_batch, read_cifar, read_idx_pair, resolve_cifar,
                                   resolve_idx)
@@ -211,6 +215,8 @@ DATASETS = {d.name: d for d in (
     Dataset("cifar10", load_cifar10, (32, 32, 3),
             ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
              "truck"), channels_first=True),
+    # 2-D point sets drawn from a seed (numpynn.data.points): 200 train / 200 test each
+    *(Dataset(name, loader, (2,), ("0", "1")) for name, loader in points.loaders().items()),
 )}
 
 

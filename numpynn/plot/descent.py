@@ -1,7 +1,7 @@
 """Gradient-descent paths drawn over the contours of a 2-D function, with f along the way.
 
 ``f`` is what :func:`numpynn.descent` takes (an expression string, or a function of a point
-Tensor), evaluated on the grid by the playground's own :func:`~numpynn.course.playground.
+Tensor), evaluated on the grid by the playground's own :func:`~numpynn.course.descent.
 grid_function`, or a vectorised NumPy ``f(X, Y)``.
 """
 import inspect
@@ -43,15 +43,15 @@ def _default_bounds(paths, margin=0.15):
 
 def _grid_function(f):
     """``f`` as a vectorised ``f(X, Y) -> Z``: a function of two arrays is used as it is; an
-    expression string or a function of a point Tensor goes through the playground."""
+    expression string or a function of a point Tensor goes through course.descent."""
     if not (isinstance(f, str) or callable(f)):
         raise TypeError(f"descent_contours: f must be an expression string or a callable; "
                         f"got {type(f).__name__}\nhelp: e.g. f=\"x**2 + 10*y**2\"")
     if callable(f) and _takes_two_arrays(f):
         return f
-    from numpynn.course.playground import grid_function
+    from numpynn.course.descent import grid_function
 
-    return grid_function(f)  # parses a string with the playground's parser
+    return grid_function(f)  # parses a string with course.descent's parser
 
 
 def _takes_two_arrays(f):

@@ -36,7 +36,7 @@ def add_arguments(parser):
 
 def run(args):
     from numpynn._helpers.extras import require
-    from numpynn.course.playground import descent, parse_expression
+    from numpynn.course.descent import descent, parse_expression
 
     if args.plot:
         require("matplotlib", "--plot")  # before any work, not after it

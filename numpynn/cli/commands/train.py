@@ -19,6 +19,11 @@ FIELD_FLAGS = {
                                    "(default {default}; 0: none)"),
     "--standardize": (str, "HOW", "one of: {choices}, fitted on the training split "
                                   "(default {default})"),
+    "--n-points": (int, "N", "samples of a point set (circle, xor, gaussians, spiral, moons), "
+                             "train and test together (default {default})"),
+    "--noise": (float, "SIGMA", "σ of a point set's jitter (default {default})"),
+    "--test-fraction": (float, "F", "share of a point set held out for testing "
+                                    "(default {default})"),
     "--hidden": (str, "W1,W2,...", "hidden layer widths, e.g. 256,128,64 (default {default}; "
                                    "none: a linear model)"),
     "--conv": (str, "F1,F2,...", "convolutional blocks before --hidden, filters of each: 3×3 "

@@ -1,4 +1,4 @@
-"""Gradient-descent playground: minimise f from a start point, with gradients from autograd.
+"""Gradient descent on a function: minimise f from a start point, with gradients from autograd.
 
 Plain gradient descent with a decaying step,
 
