@@ -86,8 +86,9 @@ def test_conv_fast_path_chunks_the_batch_without_changing_the_result(monkeypatch
     out, cache = F.conv2d_forward(x, w, b, stride, padding)
     dout = np.random.default_rng(1).normal(size=out.shape)
     grads = F.conv2d_backward(dout, cache)
-    row_bytes = 6 * 6 * 3 * 3 * 3 * 8  # one sample's columns
+    row_bytes = (2 * 3 * 3 * 3 + 4) * 6 * 6 * 8  # one sample's columns, their gradient, product
     monkeypatch.setattr(im2col, "COLUMN_BYTES", 2 * row_bytes)  # chunks of 2, 2, 2, 1 samples
+    assert im2col.sample_bytes(w.shape, (6, 6), 8) == row_bytes
     assert len(im2col._chunks(7, row_bytes)) == 4
     out_chunked, cache = F.conv2d_forward(x, w, b, stride, padding)
     np.testing.assert_allclose(out_chunked, out, **TOL)

@@ -19,7 +19,8 @@ K = C·HH·WW entries per receptive field and P = H'·W' output pixels per image
   a channels-first (C, n, Hp, Wp) buffer whose layout matches the columns' rows; the first
   layer of a network skips it (``need_dx=False``: the Trainer's step workspace asks so).
 - **Bounded memory**: ``cols`` is about HH·WW / (sh·sw) times larger than the input it reads,
-  so the batch is processed in chunks whose column matrix stays under :data:`COLUMN_BYTES`.
+  so the batch is processed in chunks whose im2col buffers (the columns, their gradient and
+  the product's rows) stay under :data:`COLUMN_BYTES` together.
   When the batch fits in one chunk, a layer in training mode keeps that matrix for its
   backward pass (at most COLUMN_BYTES per layer); otherwise backward rebuilds the columns
   from the cached input.
@@ -30,7 +31,9 @@ K = C·HH·WW entries per receptive field and P = H'·W' output pixels per image
 """
 import numpy as np
 
-COLUMN_BYTES = 64 * 2**20  # the largest im2col buffer one chunk of the batch may build
+# the most one chunk of the batch may hold in im2col buffers: the columns, their gradient and
+# the product's rows, (2·C·HH·WW + F)·H'·W' numbers per image
+COLUMN_BYTES = 64 * 2**20
 
 
 def pad(x, padding):
@@ -59,17 +62,23 @@ def _taps(x, kernel, stride, out_hw):
 
 
 def _chunks(n, sample_bytes):
-    """Slices of the batch whose column matrices hold at most COLUMN_BYTES (one sample at least)."""
+    """Slices of the batch whose im2col buffers hold at most COLUMN_BYTES (one sample at least)."""
     step = max(1, COLUMN_BYTES // max(sample_bytes, 1))
     return [slice(start, min(start + step, n)) for start in range(0, n, step)]
 
 
 def _geometry(x_shape, W_shape, stride, padding, itemsize):
-    """(H', W') of the output and the bytes of one image's columns, C·HH·WW·H'·W'·itemsize."""
-    _, c, kh, kw = W_shape
-    out_hw = (output_size(x_shape[2], kh, stride[0], padding[0]),
-              output_size(x_shape[3], kw, stride[1], padding[1]))
-    return out_hw, c * kh * kw * out_hw[0] * out_hw[1] * itemsize
+    """(H', W') of the output and :func:`sample_bytes` of one image."""
+    out_hw = (output_size(x_shape[2], W_shape[2], stride[0], padding[0]),
+              output_size(x_shape[3], W_shape[3], stride[1], padding[1]))
+    return out_hw, sample_bytes(W_shape, out_hw, itemsize)
+
+
+def sample_bytes(W_shape, out_hw, itemsize):
+    """Bytes of one image's im2col buffers: its columns and their gradient (C·HH·WW rows each)
+    and its rows of the product (F), H'·W' numbers per row."""
+    f, c, kh, kw = W_shape
+    return (2 * c * kh * kw + f) * out_hw[0] * out_hw[1] * itemsize
 
 
 def _im2col(x_pad, kernel, stride, out_hw):
