@@ -143,21 +143,22 @@ def column_memory(batch=None):
 def run_conv_benchmark(threads=None, repeats=None, smoke=False, n_train=3200, log=print):
     """Every measurement of ``--conv`` in one dict (printed by :func:`print_conv`).
 
-    ``repeats`` (default 5; 1 with ``smoke``) for the kernels, half as many epochs. ``smoke``:
-    CI's quick run, 4 images for the kernels, 64 for the memory, 256 for the epochs.
+    ``repeats``: timed calls of each fast kernel (default 15: they take milliseconds on a
+    shared machine) and timed epochs per model (default 2), each after a warm-up. ``smoke``:
+    CI's quick run, one repeat, 4 images for the kernels, 64 for the memory, 256 for the
+    epochs.
     """
     import torch  # noqa: F401  (imported first so that thread_limit sets its pool too)
 
     from benchmarks.convnets import epoch_times
-    threads, repeats = threads or available_cores(), repeats or (1 if smoke else 5)
-    small = 4 if smoke else None
+    threads = threads or available_cores()
+    kernel_repeats, epoch_repeats = (repeats, repeats) if repeats else (1, 1) if smoke else (15, 2)
     with thread_limit(threads):
         results = {"threads": threads, "dtype": np.dtype(DTYPE).name,
-                   "kernels": kernel_times(repeats, small, log)}
+                   "kernels": kernel_times(kernel_repeats, 4 if smoke else None, log)}
         log("im2col memory (tracemalloc)")
         results["memory"] = column_memory(64 if smoke else None)
-        results["epochs"] = epoch_times(256 if smoke else n_train,
-                                        repeats=max(1, repeats // 2), log=log)
+        results["epochs"] = epoch_times(256 if smoke else n_train, epoch_repeats, log=log)
     return results
 
 
