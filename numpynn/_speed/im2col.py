@@ -11,7 +11,9 @@ K = C·HH·WW entries per receptive field and P = H'·W' output pixels per image
   strided copies whose inner loop runs along an image row (W' pixels), not along the kernel.
 - **One GEMM per product**: the forward is ``cols.T (n·P, K) @ W_mat.T (K, F)`` (the long
   side first: OpenBLAS runs this form of the product faster than ``W_mat @ cols``), then one
-  transposing copy to (n, F, H', W') fused with the bias; ``dW = (cols @ dout_mat.T).T`` and
+  transposing copy to (n, F, H', W') fused with the bias; with few taps per filter (K <= F, a
+  first layer's) moving that output costs more than the product, so one GEMM per image
+  writes (F, P) straight into the output instead; ``dW = (cols @ dout_mat.T).T`` and
   the columns' gradient ``W_mat.T @ dout_mat``, with ``dout_mat`` of shape (F, n·P). BLAS
   reads every ``.T`` in place.
 - **col2im** (the backward's ``dx``): the columns' gradient for each tap offset (i, j) is
@@ -101,11 +103,25 @@ def conv2d_forward(x, W, b, stride, padding, keep_columns=False):
     chunks = _chunks(x.shape[0], sample_bytes)
     for part in chunks:
         cols = _im2col(x_pad[part], (kh, kw), stride, (ho, wo))  # (C·HH·WW, n·H'·W')
-        # (n·H'·W', F): the long side first is the faster form of the GEMM for OpenBLAS
-        y = (cols.T @ w_mat.T).reshape(-1, ho * wo, f)       # (n, H'·W', F)
-        np.add(y.transpose(0, 2, 1), b[:, None], out=out[part])  # (n, F, H'·W') + (F, 1)
+        _product(w_mat, cols, b, out[part])                   # (n, F, H'·W')
     kept = cols if keep_columns and len(chunks) == 1 else None
     return out.reshape(x.shape[0], f, ho, wo), kept          # (N, F, H', W')
+
+
+def _product(w_mat, cols, b, out):
+    """out (n, F, P) = the filters (F, K) times each image's columns, plus b (F,).
+
+    Two forms of the same product, the faster one for the shape: with few taps per filter
+    (K <= F, e.g. a first layer's 1·3·3) the product is cheap beside moving its output, so one
+    GEMM per image writes straight into ``out``; otherwise one large GEMM with the long side
+    first (the form OpenBLAS runs fastest) and one transposing copy, fused with the bias."""
+    (k, f), (n, _, p) = w_mat.shape[::-1], out.shape
+    if k <= f:
+        np.matmul(w_mat, cols.reshape(k, n, p).transpose(1, 0, 2), out=out)  # (F, K) @ (n, K, P)
+        out += b[:, None]                                    # (n, F, P) + (F, 1)
+    else:
+        y = (cols.T @ w_mat.T).reshape(n, p, f)              # (n·P, K) @ (K, F) -> (n, P, F)
+        np.add(y.transpose(0, 2, 1), b[:, None], out=out)    # (n, F, P) + (F, 1)
 
 
 def conv2d_backward(dout, x, W, stride, padding, need_dx=True, cols=None):
