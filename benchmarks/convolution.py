@@ -145,7 +145,7 @@ def run_conv_benchmark(threads=None, repeats=None, smoke=False, n_train=3200, lo
 
     ``repeats``: timed calls of each fast kernel (default 15: they take milliseconds on a
     shared machine) and timed epochs per model (default 2), each after a warm-up. ``smoke``:
-    CI's quick run, one repeat, 4 images for the kernels, 64 for the memory, 256 for the
+    CI's quick run, one repeat, 4 images for the kernels, 64 for the memory, 128 for the
     epochs.
     """
     import torch  # noqa: F401  (imported first so that thread_limit sets its pool too)
@@ -158,7 +158,7 @@ def run_conv_benchmark(threads=None, repeats=None, smoke=False, n_train=3200, lo
                    "kernels": kernel_times(kernel_repeats, 4 if smoke else None, log)}
         log("im2col memory (tracemalloc)")
         results["memory"] = column_memory(64 if smoke else None)
-        results["epochs"] = epoch_times(256 if smoke else n_train, epoch_repeats, log=log)
+        results["epochs"] = epoch_times(128 if smoke else n_train, epoch_repeats, log=log)
     return results
 
 

@@ -257,7 +257,7 @@ def explain_pool(x, kernel_size=2, stride=None, dout=None, precision=4):
     for c, i, j in np.ndindex(e.out.shape):
         window = e.x[c, i * sh:i * sh + kh, j * sw:j * sw + kw]
         a, q = np.unravel_index(np.argmax(window), window.shape)          # first maximum
-        e.argmax.append((c, i * sh + a, j * sw + q))
+        e.argmax.append((c, i * sh + int(a), j * sw + int(q)))
         values = ", ".join(_num(v, precision) for v in window.ravel())
         e.lines.append(f"out[{c},{i},{j}] = max({values}) = {_num(e.out[c, i, j], precision)}"
                        f"  at x[{c},{i * sh + a},{j * sw + q}]")
