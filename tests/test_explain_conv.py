@@ -134,3 +134,12 @@ def test_cli_errors_name_the_fix(argv, message, capsys):
     assert main(["explain", *argv]) == 2
     err = capsys.readouterr().err
     assert message in err and "help:" in err
+
+
+def test_bad_input_is_refused_with_the_fix():
+    with pytest.raises(ValueError, match=r"x holds 2 images.*\nhelp: pass x\[0\]"):
+        nn.explain_conv(np.zeros((2, 1, 3, 3)), [[1.0]])
+    with pytest.raises(ValueError, match=r"b has 2 values; expected 1 or 1"):
+        nn.explain_conv([[1, 2], [3, 4]], [[1.0]], b=[1, 2])
+    with pytest.raises(ValueError, match=r"dout has shape \(1, 1, 2, 2\); expected \(1, 1, 1, 1\)"):
+        nn.explain_pool([[1, 2], [3, 4]], 2, dout=np.ones((2, 2)))

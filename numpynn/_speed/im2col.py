@@ -63,9 +63,9 @@ def _taps(x, kernel, stride, out_hw):
             yield i * kw + j, i, j, x[:, :, i:i + sh * ho:sh, j:j + sw * wo:sw]
 
 
-def _chunks(n, sample_bytes):
+def _chunks(n, per_image):
     """Slices of the batch whose im2col buffers hold at most COLUMN_BYTES (one sample at least)."""
-    step = max(1, COLUMN_BYTES // max(sample_bytes, 1))
+    step = max(1, COLUMN_BYTES // max(per_image, 1))
     return [slice(start, min(start + step, n)) for start in range(0, n, step)]
 
 
@@ -96,11 +96,11 @@ def conv2d_forward(x, W, b, stride, padding, keep_columns=False):
     """Convolution of x (N, C, H, W) with W (F, C, HH, WW) plus b (F,): out (N, F, H', W'),
     and the column matrix when ``keep_columns`` and the batch took one chunk (else None)."""
     f, _, kh, kw = W.shape
-    (ho, wo), sample_bytes = _geometry(x.shape, W.shape, stride, padding, x.dtype.itemsize)
+    (ho, wo), per_image = _geometry(x.shape, W.shape, stride, padding, x.dtype.itemsize)
     x_pad = pad(x, padding)                                  # (N, C, Hp, Wp)
     w_mat = W.reshape(f, -1)                                 # (F, C·HH·WW)
     out = np.empty((x.shape[0], f, ho * wo), dtype=np.result_type(x, W))  # (N, F, H'·W')
-    chunks = _chunks(x.shape[0], sample_bytes)
+    chunks = _chunks(x.shape[0], per_image)
     for part in chunks:
         cols = _im2col(x_pad[part], (kh, kw), stride, (ho, wo))  # (C·HH·WW, n·H'·W')
         _product(w_mat, cols, b, out[part])                   # (n, F, H'·W')
@@ -129,7 +129,7 @@ def conv2d_backward(dout, x, W, stride, padding, need_dx=True, cols=None):
     when ``need_dx`` is False. ``cols``: the forward's column matrix, if it kept it."""
     f, c, kh, kw = W.shape
     (ph, pw), (ho, wo) = padding, dout.shape[2:]
-    _, sample_bytes = _geometry(x.shape, W.shape, stride, padding, x.dtype.itemsize)
+    _, per_image = _geometry(x.shape, W.shape, stride, padding, x.dtype.itemsize)
     x_pad = pad(x, padding) if cols is None else None       # (N, C, Hp, Wp)
     w_mat = W.reshape(f, -1)                                 # (F, C·HH·WW)
     dW_t = np.zeros(w_mat.shape[::-1], dtype=np.result_type(dout, x))  # (C·HH·WW, F)
@@ -138,7 +138,7 @@ def conv2d_backward(dout, x, W, stride, padding, need_dx=True, cols=None):
     # channels first: the layout of the columns' rows, so col2im's additions read in order
     dx_t = (np.zeros((c, x.shape[0], hp, wp), dtype=np.result_type(dout, W))  # (C, N, Hp, Wp)
             if need_dx else None)
-    for part in _chunks(x.shape[0], sample_bytes):
+    for part in _chunks(x.shape[0], per_image):
         d = dout[part].transpose(1, 0, 2, 3).reshape(f, -1)  # (F, n·H'·W')
         if x_pad is not None:
             cols = _im2col(x_pad[part], (kh, kw), stride, (ho, wo))  # (C·HH·WW, n·H'·W')

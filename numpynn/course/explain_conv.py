@@ -70,6 +70,15 @@ def _image(v, name, ndim_min, where):
     return v.reshape((1,) * (4 - v.ndim) + v.shape)
 
 
+def _one_image(x, where):
+    """``x`` as a float64 batch of one image (1, C, H, W)."""
+    x4 = _image(x, "x", 2, where)
+    if x4.shape[0] != 1:
+        raise ValueError(f"{where}: x holds {x4.shape[0]} images; a worked solution takes one\n"
+                         "help: pass x[0]")
+    return x4
+
+
 @dataclass
 class ConvExplanation:
     """Every number of one tiny convolution, forward and backward (float64; batch axis dropped).
@@ -127,8 +136,12 @@ def explain_conv(x, W, b=0.0, dout=None, stride=1, padding=0, precision=4):
     ConvExplanation
     """
     where = "explain_conv"
-    x4, W4 = _image(x, "x", 2, where), _image(W, "W", 2, where)
-    b = np.broadcast_to(np.asarray(b, dtype=np.float64), (W4.shape[0],)).copy()
+    x4, W4 = _one_image(x, where), _image(W, "W", 2, where)
+    b = np.asarray(b, dtype=np.float64).reshape(-1)
+    if b.size not in (1, W4.shape[0]):
+        raise ValueError(f"{where}: b has {b.size} values; expected 1 or {W4.shape[0]}, one per "
+                         f"filter of W {W4.shape}")
+    b = np.broadcast_to(b, (W4.shape[0],)).copy()                       # (F,)
     stride, padding = pair(stride, "stride", 1, where), pair(padding, "padding", 0, where)
     out, cache = F.conv2d_forward(x4, W4, b, stride, padding, fast=False)
     dout = np.ones_like(out) if dout is None else _image(dout, "dout", 2, where)
@@ -244,7 +257,7 @@ def explain_pool(x, kernel_size=2, stride=None, dout=None, precision=4):
     PoolExplanation
     """
     where = "explain_pool"
-    x4 = _image(x, "x", 2, where)
+    x4 = _one_image(x, where)
     out, cache = F.max_pool2d_forward(x4, kernel_size, stride, fast=False)
     dout4 = np.ones_like(out) if dout is None else _image(dout, "dout", 2, where)
     dx = F.max_pool2d_backward(dout4, cache)                           # checks dout's shape
