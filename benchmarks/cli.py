@@ -5,7 +5,8 @@
     python -m benchmarks --frameworks numpynn,numpy,torch   # with the hand-written NumPy loop
     python -m benchmarks --scaling --markdown # samples/s as batch size and width grow
     python -m benchmarks --profile            # where a numpynn epoch spends its time
-    python -m benchmarks --conv               # conv2d / max_pool2d: fast path, loops, torch
+    python -m benchmarks --conv               # conv2d / max_pool2d: fast path, loops, torch;
+                                              # im2col memory; LeNet and CNN epochs vs torch
 
 Run it from the repository's root; ``numpynn bench`` takes the same options in a checkout (it
 calls :func:`add_arguments` and :func:`run`). What is measured and timed: :mod:`benchmarks`.
@@ -63,7 +64,8 @@ def add_arguments(parser):
                         help="where a numpynn epoch's time goes: matmul, element-wise, Python")
     parser.add_argument("--conv", action="store_true",
                         help="conv2d and max_pool2d on CS231n's shapes: the fast path against "
-                             "the reference loops and torch")
+                             "the reference loops and torch; the im2col buffers' memory; LeNet "
+                             "and a small CNN trained beside torch (with --smoke: tiny sizes)")
     parser.add_argument("--json", metavar="FILE", help="also write every measurement to FILE")
     parser.add_argument("--markdown", action="store_true", help="print README-ready tables")
 
@@ -77,7 +79,7 @@ def run(args):
     results = {}
     if args.conv:
         from benchmarks.convolution import print_conv, run_conv_benchmark
-        results["conv"] = run_conv_benchmark(args.threads, log=log)
+        results["conv"] = run_conv_benchmark(args.threads, log=log, **_conv_settings(args))
         print_conv(results["conv"], args.markdown)
     elif not (args.scaling or args.profile):
         results.update(run_benchmark(settings, log=log))
@@ -98,6 +100,11 @@ def run(args):
 def log(line):
     """Progress, one line per worker, to stderr (stdout keeps only the tables)."""
     print(f"[bench] {line}", file=sys.stderr, flush=True)
+
+
+def _conv_settings(args):
+    """``--conv``'s options: repeats and smoke (the MLP's settings do not apply)."""
+    return {"repeats": args.repeats, "smoke": args.smoke}
 
 
 def _settings(args):

@@ -43,6 +43,7 @@ _EXPORTS = {
     "History": "training.history",
     **dict.fromkeys(("Callback", "EarlyStopping", "Checkpoint", "LRSchedulerCallback",
                      "ProgressLogger"), "training.callbacks"),
+    **dict.fromkeys(("explain_conv", "explain_pool"), "course.explain_conv"),
     "descent": "course.descent",
     "fit_points": "course.fitting",
     "set_threads": "threads",

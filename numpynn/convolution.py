@@ -97,7 +97,9 @@ def conv2d_forward(x, W, b, stride=1, padding=0, fast=True):
     Returns
     -------
     out : ndarray of shape (N, F, H', W'), H' = (H + 2·ph − HH) // sh + 1 (likewise W')
-    cache : (x, W, stride, padding, fast)
+    cache : (x, W, stride, padding, fast, cols)
+        ``cols``: the fast path's column matrix, kept for the backward pass when it fits in
+        ``im2col.COLUMN_BYTES`` (else None: backward rebuilds it).
 
     >>> out, _ = conv2d_forward(np.ones((1, 2, 4, 4)), np.ones((3, 2, 3, 3)), np.zeros(3),
     ...                         padding=1)
@@ -116,13 +118,18 @@ def conv2d_forward(x, W, b, stride=1, padding=0, fast=True):
     return _conv2d_forward(x, W, b, stride, padding, fast)
 
 
-def _conv2d_forward(x, W, b, stride, padding, fast=True):
-    """:func:`conv2d_forward` on checked arrays, stride and padding as pairs."""
-    kernel = im2col.conv2d_forward if fast else _conv2d_forward_naive
-    return kernel(x, W, b, stride, padding), (x, W, stride, padding, fast)
+def _conv2d_forward(x, W, b, stride, padding, fast=True, keep_columns=True):
+    """:func:`conv2d_forward` on checked arrays, stride and padding as pairs. The fast path
+    keeps its column matrix for the backward pass when ``keep_columns`` and the batch fits in
+    one chunk (at most ``im2col.COLUMN_BYTES``); a layer in eval mode passes False."""
+    if not fast:
+        return _conv2d_forward_naive(x, W, b, stride, padding), (x, W, stride, padding, False,
+                                                                 None)
+    out, cols = im2col.conv2d_forward(x, W, b, stride, padding, keep_columns)
+    return out, (x, W, stride, padding, True, cols)
 
 
-def conv2d_backward(dout, cache):
+def conv2d_backward(dout, cache, need_dx=True):
     """Gradients of :func:`conv2d_forward`:
 
         dW[f] = Σ_{n, i, j} dout[n, f, i, j] · (the window of x̃ under out[n, f, i, j])
@@ -134,22 +141,27 @@ def conv2d_backward(dout, cache):
     ----------
     dout : ndarray of shape (N, F, H', W')
     cache : from :func:`conv2d_forward`
+    need_dx : bool, default True
+        False skips dx (returned as None): a network's first layer needs no input gradient,
+        and its col2im is a third of the fast backward pass.
 
     Returns
     -------
-    dx : ndarray of shape (N, C, H, W)
+    dx : ndarray of shape (N, C, H, W), or None
     dW : ndarray of shape (F, C, HH, WW)
     db : ndarray of shape (F,)
     """
-    x, W, stride, padding, _ = cache
+    x, W, stride, padding = cache[:4]
     expected = (x.shape[0], W.shape[0], *output_hw(x.shape, W.shape[2:], stride, padding))
-    return _conv2d_backward(_check_dout(dout, expected, "conv2d_backward"), cache)
+    return _conv2d_backward(_check_dout(dout, expected, "conv2d_backward"), cache, need_dx)
 
 
-def _conv2d_backward(dout, cache):
-    x, W, stride, padding, fast = cache
-    kernel = im2col.conv2d_backward if fast else _conv2d_backward_naive
-    return kernel(dout, x, W, stride, padding)
+def _conv2d_backward(dout, cache, need_dx=True):
+    x, W, stride, padding, fast, cols = cache
+    if fast:
+        return im2col.conv2d_backward(dout, x, W, stride, padding, need_dx, cols)
+    dx, dW, db = _conv2d_backward_naive(dout, x, W, stride, padding)
+    return (dx if need_dx else None), dW, db
 
 
 def _conv2d_forward_naive(x, W, b, stride, padding):

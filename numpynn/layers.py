@@ -551,7 +551,8 @@ class Conv2d(Layer):
     def forward(self, x):
         x = check_images(x, f"{self!r}.forward", channels=self.in_channels)
         check_window(x.shape, self.kernel_size, self.padding, f"{self!r}.forward")
-        out, self._cache = F._conv2d_forward(x, self.W, self.b, self.stride, self.padding)
+        out, self._cache = F._conv2d_forward(x, self.W, self.b, self.stride, self.padding,
+                                             keep_columns=self.training)
         return out
 
     def backward(self, dout):

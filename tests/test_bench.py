@@ -446,3 +446,39 @@ def test_gemm_seconds_replays_every_batch():
     # 100 samples at batch 32: three full batches and one of 4 rows; a positive duration
     assert profile.gemm_seconds((8, 4, 2), 100, 32) > 0
     assert trials.matmul_peak(n=64, repeats=2) > 0
+
+
+# -- the convolution benchmark (python -m benchmarks --conv) -------------------------------------
+def test_conv_benchmark_im2col_buffers_stay_under_the_bound(monkeypatch):
+    from benchmarks import convolution
+    from numpynn._speed import im2col
+    monkeypatch.setattr(im2col, "COLUMN_BYTES", 4 * 2**20)   # 64 images need 31 MiB: 8 chunks
+    memory = convolution.column_memory(batch=64)
+    assert memory["unchunked"] == 64 * (2 * 288 + 64) * 196 * 4
+    assert 0 < memory["columns"] <= memory["bound"] == 4 * 2**20
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", ["lenet", "conv 32,64 + 128"])
+def test_conv_benchmark_trains_the_same_network_in_torch(name):
+    from benchmarks.convnets import MODELS, torch_twin
+    model = MODELS[name]()
+    x = np.random.default_rng(0).random((3, 784), dtype=np.float32)
+    with torch.no_grad():
+        theirs = torch_twin(model)(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(model.forward(x), theirs, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.torch
+def test_conv_benchmark_smoke_prints_every_table(capsys):
+    from benchmarks.convolution import print_conv, run_conv_benchmark
+    results = run_conv_benchmark(threads=1, smoke=True, log=lambda line: None)
+    print_conv(results, markdown=True)
+    text = capsys.readouterr().out
+    for row in ("conv2d forward+backward", "max_pool2d forward", "im2col memory", "lenet",
+                "conv 32,64 + 128"):
+        assert row in text
+    epochs = results["epochs"]["models"]
+    assert results["dtype"] == "float32" and all(r["numpynn"] > 0 and r["torch"] > 0
+                                                 for r in epochs.values())
+    assert json.loads(json.dumps(results))["memory"] == results["memory"]   # what --json writes

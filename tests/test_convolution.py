@@ -27,6 +27,8 @@ POOL_CASES = [
     ((2, 2, 7, 6), 3, 2),
     ((1, 3, 5, 8), (2, 3), (1, 2)),
     ((2, 1, 5, 5), 2, 1),
+    ((2, 2, 5, 7), 2, None),   # non-overlapping windows that do not tile: the border is left out
+    ((1, 2, 6, 6), 2, 3),      # gaps between the windows
 ]
 
 
@@ -84,13 +86,40 @@ def test_conv_fast_path_chunks_the_batch_without_changing_the_result(monkeypatch
     out, cache = F.conv2d_forward(x, w, b, stride, padding)
     dout = np.random.default_rng(1).normal(size=out.shape)
     grads = F.conv2d_backward(dout, cache)
-    row_bytes = 6 * 6 * 3 * 3 * 3 * 8  # one sample's columns
+    row_bytes = (2 * 3 * 3 * 3 + 4) * 6 * 6 * 8  # one sample's columns, their gradient, product
     monkeypatch.setattr(im2col, "COLUMN_BYTES", 2 * row_bytes)  # chunks of 2, 2, 2, 1 samples
+    assert im2col.sample_bytes(w.shape, (6, 6), 8) == row_bytes
     assert len(im2col._chunks(7, row_bytes)) == 4
     out_chunked, cache = F.conv2d_forward(x, w, b, stride, padding)
     np.testing.assert_allclose(out_chunked, out, **TOL)
     for g_chunked, g in zip(F.conv2d_backward(dout, cache), grads):
         np.testing.assert_allclose(g_chunked, g, **TOL)
+
+
+@pytest.mark.parametrize("fast", [False, True])
+def test_conv_backward_without_dx_gives_the_same_parameter_gradients(fast):
+    x, w, b, stride, padding = _conv_inputs(CONV_CASES[1])
+    out, cache = F.conv2d_forward(x, w, b, stride, padding, fast=fast)
+    dout = np.random.default_rng(1).normal(size=out.shape)
+    dx, dW, db = F.conv2d_backward(dout, cache)
+    none, dW_only, db_only = F.conv2d_backward(dout, cache, need_dx=False)
+    assert none is None and dx.shape == x.shape
+    np.testing.assert_array_equal(dW_only, dW)
+    np.testing.assert_array_equal(db_only, db)
+
+
+def test_conv_backward_from_kept_or_rebuilt_columns_agree():
+    """A Conv2d in training mode keeps the forward's column matrix for backward; in eval mode
+    (or when the batch is chunked) backward rebuilds it: the same gradients either way."""
+    x, w, b, stride, padding = _conv_inputs(CONV_CASES[2])
+    kept = F._conv2d_forward(x, w, b, (2, 1), (1, 2), keep_columns=True)
+    rebuilt = F._conv2d_forward(x, w, b, (2, 1), (1, 2), keep_columns=False)
+    assert kept[1][-1] is not None and rebuilt[1][-1] is None
+    np.testing.assert_array_equal(kept[0], rebuilt[0])
+    dout = np.random.default_rng(1).normal(size=kept[0].shape)
+    for g_kept, g_rebuilt in zip(F._conv2d_backward(dout, kept[1]),
+                                 F._conv2d_backward(dout, rebuilt[1])):
+        np.testing.assert_allclose(g_kept, g_rebuilt, **TOL)
 
 
 @pytest.mark.parametrize("case", POOL_CASES)

@@ -340,7 +340,7 @@ def test_progress_false_is_silent(capsys):
 
 
 @pytest.mark.parametrize("opt_name", ["sgd", "adam"])
-@pytest.mark.parametrize("layers", ["mlp", "every"])
+@pytest.mark.parametrize("layers", ["mlp", "every", "conv"])
 def test_a_trainer_epoch_equals_the_textbook_loop_bit_for_bit(opt_name, layers):
     """The Trainer's steps (reused arrays, no dx for the first layer, trusted kernels) give the
     same weights as model.forward / loss / model.backward / opt.step on the same batches,
@@ -351,6 +351,8 @@ def test_a_trainer_epoch_equals_the_textbook_loop_bit_for_bit(opt_name, layers):
     def build():
         if layers == "mlp":
             return mlp([6, 8, 3], seed=0)
+        if layers == "conv":  # the first Conv2d skips its dx; 6 features as 1×2×3 images
+            return nn.models.convnet((1, 2, 3), conv=[4], hidden=[5], n_out=3, rng=0)
         return nn.Sequential(nn.Linear(6, 8, rng=0), nn.BatchNorm(8), nn.ReLU(), nn.Dropout(0.2, rng=3),
                              nn.Linear(8, 8, rng=1), nn.Tanh(), nn.LayerNorm(8), nn.ReLU(),
                              nn.Linear(8, 3, rng=2))

@@ -3,14 +3,14 @@
 ``model.forward`` and ``model.backward`` allocate new arrays every call and compute every
 layer's ``dx``: what a student expects, and safe, since nothing a caller holds is ever
 overwritten. A training step needs neither. :class:`Workspace` runs the same kernels the layers
-call (:mod:`numpynn.functional`), for the layers it knows (``Linear``, ``ReLU``):
+call (:mod:`numpynn.functional`), for the layers it knows (``Linear``, ``ReLU``, ``Conv2d``):
 
 - each output and ``dx`` goes into an array kept from the previous step (64-byte aligned,
   made again only when the batch shape changes), since the step reads every one of them
   before the next step begins;
 - the backward pass stops at the first layer with parameters and skips its ``dx``: a
-  network's first ``Linear`` needs no input gradient, and its (N, M)·(M, D) product is the
-  largest of the backward pass.
+  network's first ``Linear`` or ``Conv2d`` needs no input gradient, and its (N, M)·(M, D)
+  product (a convolution's col2im) is the largest of the backward pass.
 
 Any other layer runs its own ``forward`` / ``backward``. The kernels and their order are the
 layers' own, so a step gives the same bits either way (tested).
@@ -19,7 +19,7 @@ import numpy as np
 
 from numpynn import functional as F
 from numpynn._speed import aligned
-from numpynn.layers import Linear, ReLU
+from numpynn.layers import Conv2d, Linear, ReLU
 
 
 class Workspace:
@@ -86,6 +86,12 @@ def _relu_backward(ws, i, layer, dout, need_dx):
     return F.relu_backward(dout, ws._caches[i], out=ws._array((i, "dx"), dout.shape, dout.dtype))
 
 
+def _conv2d_backward(ws, i, layer, dout, need_dx):
+    """``Conv2d.backward`` (its forward ran as usual), without dx for the first layer."""
+    dx, layer.dW[...], layer.db[...] = F._conv2d_backward(dout, layer._take_cache(), need_dx)
+    return dx
+
+
 # exact layer type -> its pass into reused arrays (a subclass may override forward: not listed)
 _FORWARD = {Linear: _linear_forward, ReLU: _relu_forward}
-_BACKWARD = {Linear: _linear_backward, ReLU: _relu_backward}
+_BACKWARD = {Linear: _linear_backward, ReLU: _relu_backward, Conv2d: _conv2d_backward}

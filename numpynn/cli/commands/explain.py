@@ -5,6 +5,10 @@
     numpynn explain --json '{"x": [2], "y": [1], "layers": [{"W": [[1, -1]], "b": [0, 1],
                      "activation": "relu"}, {"W": [[1], [1]], "b": [0]}]}'
     numpynn explain --list-examples
+    numpynn explain --conv                    # a tiny convolution, forward and backward
+    numpynn explain --conv --json '{"x": [[1, 2, 3], [4, 5, 6], [7, 8, 9]],
+                     "W": [[1, 0], [0, -1]], "b": 0, "stride": 1, "padding": 1}'
+    numpynn explain --pool                    # a 2×2 max pool and the routing of its gradient
 """
 from numpynn.cli.errors import UsageError
 
@@ -22,6 +26,12 @@ def add_arguments(parser):
     parser.add_argument("--lr", type=float, default=None, help="learning rate (overrides the file)")
     parser.add_argument("--loss", default=None, choices=("half_sse", "mse"),
                         help="half_sse: E = ½Σ(y − t)²; mse: mean((y − t)²) (overrides the file)")
+    parser.add_argument("--conv", action="store_true",
+                        help="a tiny convolution: each output's sum, dW, db and dx written out "
+                             "(--json: keys x, W, b, dout, stride, padding)")
+    parser.add_argument("--pool", action="store_true",
+                        help="a tiny max pool and its gradient's routing (--json: keys x, "
+                             "kernel_size, stride, dout)")
 
 
 def run(args):
@@ -31,6 +41,8 @@ def run(args):
         for name, path in networks.examples().items():
             print(f"{name:<14} {networks.load_network(path).title}")
         return 0
+    if args.conv or args.pool:
+        return _explain_image(args)
     sources = [s for s in (args.file, args.example, args.json) if s is not None]
     if len(sources) != 1:
         raise UsageError("give exactly one network: FILE, --example NAME or --json TEXT\n"
@@ -39,6 +51,36 @@ def run(args):
         raise UsageError(f"--precision must be between 0 and 15; got {args.precision}")
     spec = _load(networks, args)
     print(spec.explain(lr=args.lr, loss=args.loss).to_text(args.precision))
+    return 0
+
+
+def _explain_image(args):
+    """``--conv`` / ``--pool``: the bundled tiny example, or the one given with --json."""
+    import json
+
+    from numpynn._helpers.limits import parse_nested
+    from numpynn.course import explain_conv as ec
+
+    flag = "--conv" if args.conv else "--pool"
+    if not 0 <= args.precision <= 15:
+        raise UsageError(f"--precision must be between 0 and 15; got {args.precision}")
+    if args.conv and args.pool or args.file is not None or args.example is not None:
+        raise UsageError("--conv and --pool take no network file or example: give one of them, "
+                         "optionally with --json\nhelp: numpynn explain --conv")
+    example, explain = (ec.TINY_CONV, ec.explain_conv) if args.conv else (ec.TINY_POOL,
+                                                                            ec.explain_pool)
+    if args.json is None:
+        spec = example
+    else:
+        spec = parse_nested(json.loads, args.json, "--json", "JSON", error=UsageError)
+        if not isinstance(spec, dict) or not set(spec) <= set(example) or "x" not in spec:
+            raise UsageError(f"--json: expected an object with x and any of "
+                             f"{', '.join(k for k in example if k != 'x')}; got {args.json}\n"
+                             f"help: numpynn explain {flag} shows the bundled example")
+    try:
+        print(explain(**spec, precision=args.precision).to_text())
+    except (TypeError, ValueError) as err:
+        raise UsageError(f"--json: {err}") from None
     return 0
 
 
