@@ -16,8 +16,8 @@ import numpy as np
 
 from numpynn._helpers.limits import check_memory
 from numpynn._helpers.validation import as_generator, check_int, check_range, choose
-from numpynn.layers import (ACTIVATION_LAYERS, NO_ACTIVATION, BatchNorm, Conv2d, Dropout, Flatten,
-                            Linear, MaxPool2d, ReLU, Unflatten)
+from numpynn.layers import (ACTIVATION_LAYERS, NO_ACTIVATION, BatchNorm, BatchNorm2d, Conv2d, Dropout,
+                            Flatten, Linear, MaxPool2d, ReLU, Unflatten)
 from numpynn.sequential import Sequential
 
 # --activation choices: every activation layer, plus the names for "no activation"
@@ -158,12 +158,15 @@ def _image_shape(image_shape, where):
                  for k, d in enumerate(image_shape))
 
 
-def _head(layers, shape, hidden, n_out, rng, dtype, init="he_normal", std=None):
-    """``layers`` + Flatten + ``[Linear → ReLU] × len(hidden) → Linear`` on feature maps ``shape``."""
+def _head(layers, shape, hidden, n_out, rng, dtype, init="he_normal", std=None, dropout=0.0,
+          batchnorm=False):
+    """``layers`` + Flatten + ``[Linear → (BatchNorm) → ReLU → (Dropout)] × len(hidden) →
+    Linear`` on feature maps ``shape``."""
     widths = (math.prod(shape), *hidden)
     layers.append(Flatten())
     for d_in, d_out in zip(widths[:-1], widths[1:]):
-        layers += [Linear(d_in, d_out, init=init, std=std, rng=rng, dtype=dtype), ReLU()]
+        layers.append(Linear(d_in, d_out, init=init, std=std, rng=rng, dtype=dtype))
+        layers += _hidden_tail(d_out, "relu", dropout, batchnorm, rng, dtype)
     layers.append(Linear(widths[-1], n_out, init=init, std=std, rng=rng, dtype=dtype))
     return layers
 
@@ -182,9 +185,10 @@ def _check_poolable(shape, block, where):
 
 
 def convnet(image_shape, conv, hidden, n_out, init="he_normal", output=None, rng=None,
-            dtype=np.float32):
+            dtype=np.float32, dropout=0.0, batchnorm=False):
     """``numpynn train --conv``'s network, from flat rows: ``Unflatten → [Conv 3×3 (padding 1)
-    → ReLU → MaxPool 2×2] × len(conv) → Flatten → [Linear → ReLU] × len(hidden) → Linear``.
+    → (BatchNorm2d) → ReLU → MaxPool 2×2] × len(conv) → Flatten → [Linear → (BatchNorm) → ReLU
+    → (Dropout)] × len(hidden) → Linear``.
 
     Parameters
     ----------
@@ -202,6 +206,10 @@ def convnet(image_shape, conv, hidden, n_out, init="he_normal", output=None, rng
     rng : int or numpy.random.Generator, optional
         Draws every initial weight.
     dtype : float dtype, default np.float32
+    dropout : float in [0, 1), default 0
+        Dropout probability after each hidden ReLU of the head (none in the conv blocks).
+    batchnorm : bool, default False
+        BatchNorm2d after each convolution and BatchNorm after each hidden Linear.
 
     Returns
     -------
@@ -216,16 +224,17 @@ def convnet(image_shape, conv, hidden, n_out, init="he_normal", output=None, rng
     conv, hidden = _check_hidden(conv, where), _check_hidden(hidden, where)
     if output is not None:
         choose(output, ACTIVATION_LAYERS, "output activation", where=where)
+    check_range(dropout, "dropout", 0, 1, high_open=True, where=where)
     rng = as_generator(rng)
     layers = [Unflatten(shape)]
     for block, filters in enumerate(conv):
         _check_poolable(shape, block, where)
         blocks = [Conv2d(shape[0], filters, 3, padding=1, init=init, rng=rng, dtype=dtype),
-                  ReLU(), MaxPool2d(2)]
+                  *([BatchNorm2d(filters, dtype=dtype)] if batchnorm else []), ReLU(), MaxPool2d(2)]
         shape = _shape_after(blocks, shape)
         layers += blocks
     layers = _head(layers, shape, hidden, check_int(n_out, "n_out", minimum=1, where=where), rng,
-                   dtype, init=init)
+                   dtype, init=init, dropout=dropout, batchnorm=batchnorm)
     return Sequential(layers + ([ACTIVATION_LAYERS[output]()] if output is not None else []))
 
 

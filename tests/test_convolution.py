@@ -374,5 +374,17 @@ def test_run_config_conv_field():
     assert RunConfig(conv="32,64").conv == (32, 64)
     with pytest.raises(ValueError, match=r"conv blocks use ReLU.*\nhelp: drop --activation"):
         RunConfig(conv=(4,), activation="tanh")
+    assert RunConfig(conv=(4,), dropout=0.3, batchnorm=True).dropout == 0.3
+
+
+def test_convnet_dropout_and_batchnorm_are_layers_of_the_model():
+    from numpynn.cli.config import RunConfig
+    from numpynn.cli.run import build_model
+    cfg = RunConfig(dataset="digits", conv=(4,), hidden=(16,), dropout=0.25, batchnorm=True)
+    names = [type(layer).__name__ for layer in build_model(cfg, 64, 10)]
+    assert names == ["Unflatten", "Conv2d", "BatchNorm2d", "ReLU", "MaxPool2d", "Flatten", "Linear",
+                     "BatchNorm", "ReLU", "Dropout", "Linear"]
+    plain = nn.models.convnet((1, 8, 8), (4,), (16,), 10, rng=0)   # the defaults add neither
+    assert "Dropout" not in [type(layer).__name__ for layer in plain]
     with pytest.raises(ValueError, match=r"Invalid conv: 0"):
         RunConfig(conv=(0,))

@@ -152,11 +152,10 @@ class RunConfig:
         if any(width < 1 for width in self.conv):
             raise ValueError(f"Invalid conv: {_format_hidden(self.conv)} (every block needs "
                              ">= 1 filter)\nhelp: --conv 32,64; none gives an MLP")
-        if self.conv and (self.activation != "relu" or self.dropout or self.batchnorm):
-            raise ValueError("conv blocks use ReLU, without dropout or batch norm; got "
-                             f"activation={self.activation!r}, dropout={self.dropout:g}, "
-                             f"batchnorm={self.batchnorm}\nhelp: drop --activation, --dropout "
-                             "and --batchnorm with --conv")
+        if self.conv and self.activation != "relu":
+            raise ValueError(f"conv blocks use ReLU; got activation={self.activation!r}\n"
+                             "help: drop --activation with --conv (--dropout and --batchnorm "
+                             "apply: dropout in the head, batch norm in every block)")
         if self.early_stopping is not None and self.val_fraction == 0:
             raise ValueError("early_stopping watches val_loss, but val_fraction is 0\n"
                              "help: hold out validation data, e.g. --val-fraction 0.1")

@@ -163,7 +163,8 @@ def build_model(cfg, n_features, n_classes, rng=None):
                              f"and image shape {image_shape}\nhelp: use an image dataset "
                              "(digits, mnist, fashion-mnist, cifar10) or drop --conv")
         return convnet(image_shape, cfg.conv, cfg.hidden, 1 if head.binary else n_classes,
-                       init=cfg.init, output=head.activation, rng=rng)
+                       init=cfg.init, output=head.activation, rng=rng, dropout=cfg.dropout,
+                       batchnorm=cfg.batchnorm)
     return mlp(n_features, cfg.hidden, 1 if head.binary else n_classes,
                activation=cfg.activation, init=cfg.init, dropout=cfg.dropout,
                batchnorm=cfg.batchnorm, output=head.activation, rng=rng)
