@@ -233,3 +233,40 @@ def test_a_wrong_password_is_one_line_without_it(postgres, tmp_path):
                       tmp_path / "out")
     assert code == 2 and "wrong-Pa55" not in text and "***@" in text, text
     assert "Traceback" not in text
+
+
+# Each racer imports everything first, says it is ready, then waits for the test's "go" file
+# and creates the storage and the study at once: the two reach Optuna's CREATE TABLE within
+# a millisecond or so of each other, on a database that has no schema yet.
+RACER = """\
+import sys, time
+from pathlib import Path
+import optuna, psycopg, sqlalchemy
+from numpynn.cli import tune
+from numpynn.cli.search import SearchSpec
+url, out, config, ready, go = sys.argv[1:]
+spec = SearchSpec.from_toml(config)
+Path(ready).touch()
+while not Path(go).exists():
+    time.sleep(0.0005)
+study = tune.load_study(tune.open_storage(url, out), "race", spec, 0)
+print(study.study_name, len(study.get_trials()))
+"""
+
+
+@pytest.mark.parametrize("round_", range(4))
+def test_two_workers_creating_the_schema_at_the_same_moment_both_succeed(
+        postgres, tmp_path, round_):
+    url = _createdb(postgres, f"race{round_}")
+    path, go = _search(tmp_path), tmp_path / "go"
+    ready = [tmp_path / f"ready{i}" for i in range(2)]
+    racers = [subprocess.Popen([sys.executable, "-c", RACER, url, tmp_path / f"m{i}", path,
+                                ready[i], go], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, cwd=Path(__file__).parents[1]) for i in range(2)]
+    deadline = time.monotonic() + 60
+    while not all(r.exists() for r in ready) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    go.touch()
+    outputs = [r.communicate(timeout=60) for r in racers]
+    assert [r.returncode for r in racers] == [0, 0], outputs
+    assert [o for o, _ in outputs] == ["race 0\n"] * 2

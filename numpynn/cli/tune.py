@@ -78,22 +78,36 @@ def open_storage(url, out):
             url, heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_S), url)
 
 
+# SQLSTATEs that mean "another process created it first": on a fresh database, Optuna's
+# create_all in two processes at once makes the same enum type (studydirection) and tables;
+# the second CREATE fails with unique_violation on PostgreSQL's catalog (pg_type_typname_nsp_
+# index: what tests/test_tune.py's race raises), or, had the first committed between the
+# second's existence check and its CREATE, with duplicate_table / duplicate_object. Once the
+# first has committed, a retry finds the schema there and goes on.
+CREATED_BY_ANOTHER = {"23505": "unique_violation", "42P07": "duplicate_table",
+                      "42710": "duplicate_object"}
+
+
 def _retry(make, url):
-    """``make()``, retried while another process creates the same tables or study at the same
-    moment (PostgreSQL's UniqueViolation, raised as IntegrityError); other errors are one line."""
+    """``make()``, retried (:data:`CREATE_TRIES` times) while another process creates the same
+    schema or study at the same moment; any other database error is one line."""
     import sqlalchemy.exc
 
     for attempt in range(CREATE_TRIES):
         try:
             return make()
-        except sqlalchemy.exc.IntegrityError:
-            if attempt == CREATE_TRIES - 1:
-                raise
-            time.sleep(0.2 * (attempt + 1))
         except sqlalchemy.exc.SQLAlchemyError as err:
+            if _created_by_another(err) and attempt < CREATE_TRIES - 1:
+                time.sleep(0.2 * (attempt + 1))
+                continue
             first = str(getattr(err, "orig", None) or err).strip().splitlines()[0]
             raise ValueError(f"--storage {mask(url)}: {first.replace(url, mask(url))}\nhelp: "
                              "check the host, database, user and password") from None
+
+
+def _created_by_another(err):
+    """Whether ``err`` is the database saying another process made that object first."""
+    return getattr(getattr(err, "orig", None), "sqlstate", None) in CREATED_BY_ANOTHER
 
 
 def load_study(storage, name, spec, seed):
