@@ -154,6 +154,23 @@ def test_workers_flag_runs_k_processes_on_one_study(tmp_path):
     assert len({t.user_attrs["pid"] for t in study.get_trials()}) == 2
 
 
+def _wait_for_running(out, pids, count, storage=None, name="search", timeout=90):
+    """Poll the study until ``count`` trials run in the processes ``pids`` (a callable, for
+    workers whose pids are not known in advance): their training has started."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            running = [t for t in _study(out, storage, name).get_trials()
+                       if t.state.name == "RUNNING" and t.user_attrs.get("pid") in pids()]
+        except KeyError:   # the study is not created yet
+            running = []
+        if len(running) >= count:
+            time.sleep(0.5)   # mid-trial
+            return running
+        time.sleep(0.05)
+    raise AssertionError(f"no {count} running trial(s) after {timeout} s")
+
+
 # -- PostgreSQL -----------------------------------------------------------------------------
 def _free_port():
     with socket.socket() as s:
@@ -270,3 +287,42 @@ def test_two_workers_creating_the_schema_at_the_same_moment_both_succeed(
     outputs = [r.communicate(timeout=60) for r in racers]
     assert [r.returncode for r in racers] == [0, 0], outputs
     assert [o for o, _ in outputs] == ["race 0\n"] * 2
+
+
+# A worker of another machine, as far as the others can tell (its trials name another host,
+# so no process check applies: only Optuna's heartbeat shows it died), with the heartbeat every
+# second and a 4 s grace period instead of 10 s and 60 s, so that the test is quick.
+HEARTBEAT_WORKER = """\
+import sys
+from numpynn.cli import main, tune_faults
+tune_faults.HEARTBEAT_S, tune_faults.GRACE_S = 1, 4
+if sys.argv[1] == "elsewhere":
+    tune_faults.HOST = "another-machine"
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+def test_a_worker_killed_on_postgres_is_failed_by_the_heartbeat_and_the_study_finishes(
+        postgres, tmp_path):
+    url = _createdb(postgres, "heartbeat")
+    path = _search(tmp_path, epochs=60)
+
+    def worker(where, i):
+        argv = ["tune", "--config", path, "--storage", url, "--out", tmp_path / f"m{i}",
+                "--trials", "4", "--study", "hb", "--no-plots"]
+        return subprocess.Popen([sys.executable, "-c", HEARTBEAT_WORKER, where, *argv],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                cwd=Path(__file__).parents[1])
+    victim, other = worker("elsewhere", 0), worker("here", 1)
+    [trial] = _wait_for_running(tmp_path / "m0", lambda: {victim.pid}, 1, url, "hb")
+    os.kill(victim.pid, signal.SIGKILL)
+    victim.wait()
+    output = other.communicate(timeout=180)[0]
+    assert other.returncode == 0, output
+    study = _study(tmp_path / "m1", url, "hb")
+    [killed] = [t for t in study.get_trials() if t.number == trial.number]
+    assert killed.state.name == "FAIL", killed.state
+    assert killed.user_attrs["fail_reason"] == "no heartbeat for 4 s: its worker died"
+    assert _finished(study) == 4 and not any(t.state.name == "RUNNING"
+                                            for t in study.get_trials())
+    assert f"trial {trial.number:4d}" not in output   # the killed trial is not the other's

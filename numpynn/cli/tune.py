@@ -12,7 +12,7 @@ any number of processes on any number of machines share it.
 Workers. A worker asks for trials until the study has ``n_trials`` finished ones (complete or
 pruned: a failed trial is replaced). Trials whose worker died are failed, so the study goes on:
 on the worker's own machine at once (each trial records its host and pid), on PostgreSQL also
-through Optuna's heartbeat (:data:`HEARTBEAT_S`, :data:`GRACE_S`) from any machine.
+through Optuna's heartbeat from any machine (:mod:`numpynn.cli.tune_faults`).
 
 Optuna is imported inside the functions that need it, so ``numpynn --help`` stays quick.
 """
@@ -20,7 +20,6 @@ import csv
 import io
 import os
 import re
-import socket
 import time
 import warnings
 from pathlib import Path
@@ -28,16 +27,15 @@ from pathlib import Path
 from numpynn._helpers.extras import require
 from numpynn._helpers.io import atomic_write_text
 from numpynn.cli import run as runs
+from numpynn.cli import tune_faults as faults
+from numpynn.cli.tune_faults import FAIL_REASON, fail_dead_trials
 from numpynn.training.callbacks import Callback
 from numpynn.training.trainer import TrainingDiverged
 
 JOURNAL, TRIALS_CSV, BEST, FIGURES = "study.journal", "trials.csv", "best.toml", "figures"
-HEARTBEAT_S, GRACE_S = 10, 60   # PostgreSQL: a trial silent for GRACE_S is failed by the others
 POLL_S = 1.0          # how often a worker waiting on the others' last trials looks again
 CREATE_TRIES = 10     # bounded retries while workers race to create one study's schema
 MAX_FAILED = 2        # a worker gives up after MAX_FAILED × n_trials failed trials
-HOST = socket.gethostname()
-FAIL_REASON = "fail_reason"   # the user attr that says why a trial failed
 
 
 def mask(url):
@@ -75,7 +73,7 @@ def open_storage(url, out):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)   # heartbeats
         return _retry(lambda: optuna.storages.RDBStorage(
-            url, heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_S), url)
+            url, heartbeat_interval=faults.HEARTBEAT_S, grace_period=faults.GRACE_S), url)
 
 
 # SQLSTATEs that mean "another process created it first": on a fresh database, Optuna's
@@ -176,7 +174,7 @@ def objective(spec, out, n_trials, data_dir=None):
     optuna = _optuna()
 
     def run_trial(trial):
-        trial.set_user_attr("host", HOST)
+        trial.set_user_attr("host", faults.HOST)
         trial.set_user_attr("pid", os.getpid())
         if _taken_before(trial) >= n_trials:
             trial.set_user_attr("surplus", True)
@@ -202,38 +200,6 @@ def _taken_before(trial):
     states = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING)
     return sum(1 for t in trial.study.get_trials(deepcopy=False, states=states)
                if t.number < trial.number)
-
-
-def fail_dead_trials(study):
-    """Fail the running trials whose worker, on this machine, is no longer alive (kill -9)."""
-    from optuna.trial import TrialState
-
-    for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        pid = t.user_attrs.get("pid")
-        if t.user_attrs.get("host") == HOST and pid is not None and not _alive(pid):
-            storage = study._storage   # Optuna's storage API: any process may end a trial
-            storage.set_trial_user_attr(t._trial_id, FAIL_REASON, f"its worker (pid {pid}) died")
-            storage.set_trial_state_values(t._trial_id, state=TrialState.FAIL)
-
-
-def _alive(pid):
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return not _zombie(pid)
-
-
-def _zombie(pid):
-    """A child killed with -9 stays a zombie until its parent waits: it is dead all the same."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1].startswith("Z")
-    except (OSError, IndexError):
-        return False
 
 
 def counts(study):
