@@ -171,6 +171,58 @@ def _wait_for_running(out, pids, count, storage=None, name="search", timeout=90)
     raise AssertionError(f"no {count} running trial(s) after {timeout} s")
 
 
+def _gone(pid):
+    return not Path(f"/proc/{pid}").exists()
+
+
+INTERRUPTED = "numpynn tune: interrupted; run the same command again to continue the study"
+
+
+def test_ctrl_c_fails_the_running_trial_in_one_line_and_the_same_command_continues(tmp_path):
+    out = tmp_path / "out"
+    argv = ["tune", "--config", str(_search(tmp_path, epochs=60)), "--out", str(out),
+            "--trials", "2", "--no-plots", "--study", "search"]
+    code = "import sys; from numpynn.cli import main; sys.exit(main())"
+    worker = subprocess.Popen([sys.executable, "-c", code, *argv], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, cwd=Path(__file__).parents[1])
+    [trial] = _wait_for_running(out, lambda: {worker.pid}, 1)
+    worker.send_signal(signal.SIGINT)
+    _, stderr = worker.communicate(timeout=30)
+    assert worker.returncode == 130 and stderr.strip() == INTERRUPTED, stderr
+    study = _study(out)
+    [stopped] = [t for t in study.get_trials() if t.number == trial.number]
+    assert stopped.state.name == "FAIL", stopped.state
+    assert stopped.user_attrs["fail_reason"] == "interrupted (Ctrl-C)"
+    assert main(argv) == 0   # the same command: only the missing trials run
+    study = _study(out)
+    assert _finished(study) == 2 and not any(t.state.name == "RUNNING"
+                                            for t in study.get_trials())
+
+
+def test_ctrl_c_to_the_parent_of_local_workers_stops_them_all(tmp_path):
+    out = tmp_path / "out"
+    argv = ["tune", "--config", str(_search(tmp_path, epochs=60)), "--out", str(out),
+            "--trials", "3", "--workers", "2", "--no-plots", "--study", "search"]
+    code = "import sys; from numpynn.cli import main; sys.exit(main())"
+    parent = subprocess.Popen([sys.executable, "-c", code, *argv], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, cwd=Path(__file__).parents[1])
+
+    def children():
+        return {int(p) for p in Path(f"/proc/{parent.pid}/task/{parent.pid}/children")
+                .read_text().split()} if parent.poll() is None else set()
+    workers = {t.user_attrs["pid"] for t in _wait_for_running(out, children, 2)}
+    parent.send_signal(signal.SIGINT)   # the parent alone, as kill -INT does
+    _, stderr = parent.communicate(timeout=60)
+    assert parent.returncode == 130, stderr
+    assert stderr.strip().splitlines()[-1] == INTERRUPTED and "Traceback" not in stderr, stderr
+    assert len(workers) == 2 and all(_gone(pid) for pid in workers)   # no orphans
+    trials = _study(out).get_trials()
+    assert not any(t.state.name == "RUNNING" for t in trials), [t.state for t in trials]
+    assert sum(t.user_attrs.get("fail_reason") == "interrupted (Ctrl-C)" for t in trials) == 2
+    assert main(argv) == 0
+    assert _finished(_study(out)) == 3
+
+
 # -- PostgreSQL -----------------------------------------------------------------------------
 def _free_port():
     with socket.socket() as s:

@@ -12,7 +12,8 @@ any number of processes on any number of machines share it.
 Workers. A worker asks for trials until the study has ``n_trials`` finished ones (complete or
 pruned: a failed trial is replaced). Trials whose worker died are failed, so the study goes on:
 on the worker's own machine at once (each trial records its host and pid), on PostgreSQL also
-through Optuna's heartbeat from any machine (:mod:`numpynn.cli.tune_faults`).
+through Optuna's heartbeat from any machine (:mod:`numpynn.cli.tune_faults`). Ctrl-C fails
+the worker's running trial (:class:`StudyInterrupted`); the same command then continues.
 
 Optuna is imported inside the functions that need it, so ``numpynn --help`` stays quick.
 """
@@ -155,6 +156,13 @@ class ReportEpochs(Callback):
             self.trainer.stop_training = True
 
 
+class StudyInterrupted(KeyboardInterrupt):
+    """Ctrl-C: a trial the worker was running is failed (``fail_reason`` says why); the same
+    command continues the study. ``hint`` ends the command line's "interrupted" message."""
+
+    hint = "; run the same command again to continue the study"
+
+
 class Surplus(Exception):
     """The study already had its trials when this one was asked for (workers raced)."""
 
@@ -187,6 +195,9 @@ def objective(spec, out, n_trials, data_dir=None):
         except TrainingDiverged as err:
             trial.set_user_attr(FAIL_REASON, str(err).splitlines()[0])
             raise
+        except KeyboardInterrupt:   # Optuna fails the trial, then lets it through
+            trial.set_user_attr(FAIL_REASON, "interrupted (Ctrl-C)")
+            raise StudyInterrupted() from None
         if reporter.pruned_epoch is not None:
             raise optuna.TrialPruned(f"pruned after epoch {reporter.pruned_epoch + 1}")
         return float(result.trainer.history.history[spec.tune["metric"]][-1])
