@@ -199,7 +199,8 @@ def test_ctrl_c_fails_the_running_trial_in_one_line_and_the_same_command_continu
                                             for t in study.get_trials())
 
 
-def test_ctrl_c_to_the_parent_of_local_workers_stops_them_all(tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "kill"])
+def test_ctrl_c_to_the_parent_of_local_workers_stops_them_all(tmp_path, sig):
     out = tmp_path / "out"
     argv = ["tune", "--config", str(_search(tmp_path, epochs=60)), "--out", str(out),
             "--trials", "3", "--workers", "2", "--no-plots", "--study", "search"]
@@ -211,7 +212,7 @@ def test_ctrl_c_to_the_parent_of_local_workers_stops_them_all(tmp_path):
         return {int(p) for p in Path(f"/proc/{parent.pid}/task/{parent.pid}/children")
                 .read_text().split()} if parent.poll() is None else set()
     workers = {t.user_attrs["pid"] for t in _wait_for_running(out, children, 2)}
-    parent.send_signal(signal.SIGINT)   # the parent alone, as kill -INT does
+    parent.send_signal(sig)   # the parent alone, as kill -INT PID or kill PID does
     _, stderr = parent.communicate(timeout=60)
     assert parent.returncode == 130, stderr
     assert stderr.strip().splitlines()[-1] == INTERRUPTED and "Traceback" not in stderr, stderr

@@ -92,7 +92,8 @@ def _tune(args):
 def _run_workers(args, n_trials, name, out, study):
     """Start ``--workers`` processes on the study and wait for all of them. They have a
     process group of their own, so Ctrl-C reaches this process alone, which passes it on to
-    each worker exactly once; :func:`_stop` then waits for them."""
+    each worker exactly once; :func:`_stop` then waits for them. ``kill`` (SIGTERM) and a
+    closed terminal (SIGHUP) do the same."""
     from numpynn.cli import tune
 
     env = {**os.environ}
@@ -106,6 +107,7 @@ def _run_workers(args, n_trials, name, out, study):
     if args.data_dir:
         command += ["--data-dir", args.data_dir]
     workers = []
+    before = {s: signal.signal(s, _as_ctrl_c) for s in (signal.SIGTERM, signal.SIGHUP)}
     try:
         for i in range(args.workers):
             workers.append(subprocess.Popen(command + ["--worker-index", str(i)], env=env,
@@ -115,10 +117,19 @@ def _run_workers(args, n_trials, name, out, study):
         _stop(workers)
         tune.fail_dead_trials(study)   # the trials of a worker that had to be killed
         raise
+    finally:
+        for s, handler in before.items():
+            signal.signal(s, handler)
     failed = [c for c in codes if c != 0]
     if failed:
         print(f"numpynn tune: {len(failed)} of {args.workers} workers ended with exit codes "
               f"{failed}; the others finished the study", file=sys.stderr)
+
+
+def _as_ctrl_c(signum, frame):
+    """``kill PID`` or a closed terminal stop the workers as Ctrl-C does: outside the
+    command's process group, they would not get the signal and would run on."""
+    raise KeyboardInterrupt
 
 
 def _stop(workers, patience_s=30):
