@@ -31,6 +31,11 @@ hidden = ["16", "32"]
 pruner = "{pruner}"
 trials = 3
 """
+# `numpynn ...` in a child process, with Python's Ctrl-C handler as a shell's foreground
+# command has it, even where the test runner itself was started with SIGINT ignored (a
+# background job): the Ctrl-C tests send it SIGINT.
+CLI = ("import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+       "from numpynn.cli import main; sys.exit(main())")
 INSTALL_PG = ("PostgreSQL is not installed: apt-get install -y postgresql (scripts/test.sh "
               "installs it)")
 
@@ -43,8 +48,7 @@ def _search(tmp_path, epochs=2, pruner="none", text=None):
 
 def _cli(*argv):
     """`numpynn ARGV...` in a child process: (exit code, stdout + stderr)."""
-    code = "import sys; from numpynn.cli import main; sys.exit(main())"
-    done = subprocess.run([sys.executable, "-c", code, *map(str, argv)], capture_output=True,
+    done = subprocess.run([sys.executable, "-c", CLI, *map(str, argv)], capture_output=True,
                           text=True, timeout=120, cwd=Path(__file__).parents[1])
     return done.returncode, done.stdout + done.stderr
 
@@ -122,8 +126,7 @@ def test_pruned_and_diverged_trials_are_counted_and_the_search_goes_on(tmp_path,
 def test_local_workers_share_the_study_and_a_killed_worker_fails_only_its_trial(tmp_path):
     path = _search(tmp_path, epochs=60)
     out = tmp_path / "out"
-    code = "import sys; from numpynn.cli import main; sys.exit(main())"
-    command = [sys.executable, "-c", code, "tune", "--config", str(path), "--out", str(out),
+    command = [sys.executable, "-c", CLI, "tune", "--config", str(path), "--out", str(out),
                "--trials", "4", "--no-plots", "--study", "search"]
     assert main(command[3:-2] + ["--trials", "1", "--study", "search"]) == 0   # makes the study
     victim, other = (subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -182,8 +185,7 @@ def test_ctrl_c_fails_the_running_trial_in_one_line_and_the_same_command_continu
     out = tmp_path / "out"
     argv = ["tune", "--config", str(_search(tmp_path, epochs=60)), "--out", str(out),
             "--trials", "2", "--no-plots", "--study", "search"]
-    code = "import sys; from numpynn.cli import main; sys.exit(main())"
-    worker = subprocess.Popen([sys.executable, "-c", code, *argv], stdout=subprocess.PIPE,
+    worker = subprocess.Popen([sys.executable, "-c", CLI, *argv], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True, cwd=Path(__file__).parents[1])
     [trial] = _wait_for_running(out, lambda: {worker.pid}, 1)
     worker.send_signal(signal.SIGINT)
@@ -204,8 +206,7 @@ def test_ctrl_c_to_the_parent_of_local_workers_stops_them_all(tmp_path, sig):
     out = tmp_path / "out"
     argv = ["tune", "--config", str(_search(tmp_path, epochs=60)), "--out", str(out),
             "--trials", "3", "--workers", "2", "--no-plots", "--study", "search"]
-    code = "import sys; from numpynn.cli import main; sys.exit(main())"
-    parent = subprocess.Popen([sys.executable, "-c", code, *argv], stdout=subprocess.PIPE,
+    parent = subprocess.Popen([sys.executable, "-c", CLI, *argv], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True, cwd=Path(__file__).parents[1])
 
     def children():
@@ -276,8 +277,7 @@ def test_two_workers_on_a_fresh_postgres_study_finish_n_trials_and_hide_the_pass
         postgres, tmp_path):
     url = _createdb(postgres, "fresh")
     path = _search(tmp_path, epochs=2)
-    code = "import sys; from numpynn.cli import main; sys.exit(main())"
-    procs = [subprocess.Popen([sys.executable, "-c", code, "tune", "--config", str(path),
+    procs = [subprocess.Popen([sys.executable, "-c", CLI, "tune", "--config", str(path),
                                "--storage", url, "--out", str(tmp_path / f"m{i}"), "--trials",
                                "6", "--study", "shared"], stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True,

@@ -18,6 +18,11 @@ from numpynn.cli.errors import UsageError
 SUPPRESS = argparse.SUPPRESS
 
 STORAGE_ENV = "NUMPYNN_TUNE_STORAGE"
+# A local worker: numpynn's command line, with Python's Ctrl-C handler even when this command
+# was started with SIGINT ignored (a background job, nohup), since the workers are stopped by
+# the SIGINT this command sends them.
+WORKER = ("import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+          "from numpynn.cli import main; sys.exit(main())")
 
 
 def add_arguments(parser):
@@ -99,9 +104,8 @@ def _run_workers(args, n_trials, name, out, study):
     env = {**os.environ}
     if args.storage:
         env[STORAGE_ENV] = args.storage   # not on the command line: ps shows that
-    command = [sys.executable, "-c", "import sys; from numpynn.cli import main; "
-               "sys.exit(main())", "tune", "--config", args.config, "--trials", str(n_trials),
-               "--study", name, "--out", str(out), "--workers", "1", "--no-plots"]
+    command = [sys.executable, "-c", WORKER, "tune", "--config", args.config, "--trials",
+               str(n_trials), "--study", name, "--out", str(out), "--workers", "1", "--no-plots"]
     if args.timeout is not None:
         command += ["--timeout", str(args.timeout)]
     if args.data_dir:
