@@ -225,6 +225,26 @@ def test_ctrl_c_to_the_parent_of_local_workers_stops_them_all(tmp_path, sig):
     assert _finished(_study(out)) == 3
 
 
+def test_workers_killed_under_a_workers_parent_leave_no_running_trial_and_say_so(tmp_path):
+    out = tmp_path / "out"
+    argv = ["tune", "--config", str(_search(tmp_path, epochs=60)), "--out", str(out),
+            "--trials", "3", "--workers", "2", "--no-plots", "--study", "search"]
+    parent = subprocess.Popen([sys.executable, "-c", CLI, *argv], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, cwd=Path(__file__).parents[1])
+
+    def children():
+        return {int(p) for p in Path(f"/proc/{parent.pid}/task/{parent.pid}/children")
+                .read_text().split()} if parent.poll() is None else set()
+    for trial in _wait_for_running(out, children, 2):
+        os.kill(trial.user_attrs["pid"], signal.SIGKILL)
+    _, stderr = parent.communicate(timeout=60)
+    assert ("2 of 2 workers ended with exit codes [-9, -9]; 0 of 3 trials finished: run the "
+            "same command again to continue") in stderr, stderr
+    assert "RUNNING" not in (out / "trials.csv").read_text()
+    assert sum("died" in t.user_attrs.get("fail_reason", "")
+               for t in _study(out).get_trials()) == 2
+
+
 # -- PostgreSQL -----------------------------------------------------------------------------
 def _free_port():
     with socket.socket() as s:

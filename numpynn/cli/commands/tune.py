@@ -104,30 +104,45 @@ def _run_workers(args, n_trials, name, out, study):
     env = {**os.environ}
     if args.storage:
         env[STORAGE_ENV] = args.storage   # not on the command line: ps shows that
-    command = [sys.executable, "-c", WORKER, "tune", "--config", args.config, "--trials",
-               str(n_trials), "--study", name, "--out", str(out), "--workers", "1", "--no-plots"]
-    if args.timeout is not None:
-        command += ["--timeout", str(args.timeout)]
-    if args.data_dir:
-        command += ["--data-dir", args.data_dir]
     workers = []
     before = {s: signal.signal(s, _as_ctrl_c) for s in (signal.SIGTERM, signal.SIGHUP)}
     try:
         for i in range(args.workers):
-            workers.append(subprocess.Popen(command + ["--worker-index", str(i)], env=env,
-                                            start_new_session=True))
+            workers.append(subprocess.Popen(_worker_command(args, n_trials, name, out, i),
+                                            env=env, start_new_session=True))
         codes = [w.wait() for w in workers]
     except KeyboardInterrupt:
         _stop(workers)
-        tune.fail_dead_trials(study)   # the trials of a worker that had to be killed
         raise
     finally:
         for s, handler in before.items():
             signal.signal(s, handler)
+        tune.fail_dead_trials(study)   # the trials of a worker that was killed
+    _report_failed(codes, study, n_trials)
+
+
+def _worker_command(args, n_trials, name, out, index):
+    command = [sys.executable, "-c", WORKER, "tune", "--config", args.config, "--trials",
+               str(n_trials), "--study", name, "--out", str(out), "--workers", "1",
+               "--no-plots", "--worker-index", str(index)]
+    if args.timeout is not None:
+        command += ["--timeout", str(args.timeout)]
+    if args.data_dir:
+        command += ["--data-dir", args.data_dir]
+    return command
+
+
+def _report_failed(codes, study, n_trials):
+    """One line on stderr when a worker ended with an error, saying whether the study is done."""
+    from numpynn.cli import tune
+
     failed = [c for c in codes if c != 0]
     if failed:
-        print(f"numpynn tune: {len(failed)} of {args.workers} workers ended with exit codes "
-              f"{failed}; the others finished the study", file=sys.stderr)
+        done = tune.counts(study)["done"]
+        after = ("the others finished the study" if done >= n_trials else
+                 f"{done} of {n_trials} trials finished: run the same command again to continue")
+        print(f"numpynn tune: {len(failed)} of {len(codes)} workers ended with exit codes "
+              f"{failed}; {after}", file=sys.stderr)
 
 
 def _as_ctrl_c(signum, frame):
