@@ -31,6 +31,11 @@ hidden = ["16", "32"]
 pruner = "{pruner}"
 trials = 3
 """
+# `numpynn ...` in a child process, with Python's Ctrl-C handler as a shell's foreground
+# command has it, even where the test runner itself was started with SIGINT ignored (a
+# background job): the Ctrl-C tests send it SIGINT.
+CLI = ("import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+       "from numpynn.cli import main; sys.exit(main())")
 INSTALL_PG = ("PostgreSQL is not installed: apt-get install -y postgresql (scripts/test.sh "
               "installs it)")
 
@@ -43,8 +48,7 @@ def _search(tmp_path, epochs=2, pruner="none", text=None):
 
 def _cli(*argv):
     """`numpynn ARGV...` in a child process: (exit code, stdout + stderr)."""
-    code = "import sys; from numpynn.cli import main; sys.exit(main())"
-    done = subprocess.run([sys.executable, "-c", code, *map(str, argv)], capture_output=True,
+    done = subprocess.run([sys.executable, "-c", CLI, *map(str, argv)], capture_output=True,
                           text=True, timeout=120, cwd=Path(__file__).parents[1])
     return done.returncode, done.stdout + done.stderr
 
@@ -122,8 +126,7 @@ def test_pruned_and_diverged_trials_are_counted_and_the_search_goes_on(tmp_path,
 def test_local_workers_share_the_study_and_a_killed_worker_fails_only_its_trial(tmp_path):
     path = _search(tmp_path, epochs=60)
     out = tmp_path / "out"
-    code = "import sys; from numpynn.cli import main; sys.exit(main())"
-    command = [sys.executable, "-c", code, "tune", "--config", str(path), "--out", str(out),
+    command = [sys.executable, "-c", CLI, "tune", "--config", str(path), "--out", str(out),
                "--trials", "4", "--no-plots", "--study", "search"]
     assert main(command[3:-2] + ["--trials", "1", "--study", "search"]) == 0   # makes the study
     victim, other = (subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -152,6 +155,94 @@ def test_workers_flag_runs_k_processes_on_one_study(tmp_path):
     study = _study(tmp_path / "out")
     assert _finished(study) == 4
     assert len({t.user_attrs["pid"] for t in study.get_trials()}) == 2
+
+
+def _wait_for_running(out, pids, count, storage=None, name="search", timeout=90):
+    """Poll the study until ``count`` trials run in the processes ``pids`` (a callable, for
+    workers whose pids are not known in advance): their training has started."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            running = [t for t in _study(out, storage, name).get_trials()
+                       if t.state.name == "RUNNING" and t.user_attrs.get("pid") in pids()]
+        except KeyError:   # the study is not created yet
+            running = []
+        if len(running) >= count:
+            time.sleep(0.5)   # mid-trial
+            return running
+        time.sleep(0.05)
+    raise AssertionError(f"no {count} running trial(s) after {timeout} s")
+
+
+def _gone(pid):
+    return not Path(f"/proc/{pid}").exists()
+
+
+INTERRUPTED = "numpynn tune: interrupted; run the same command again to continue the study"
+
+
+def test_ctrl_c_fails_the_running_trial_in_one_line_and_the_same_command_continues(tmp_path):
+    out = tmp_path / "out"
+    argv = ["tune", "--config", str(_search(tmp_path, epochs=60)), "--out", str(out),
+            "--trials", "2", "--no-plots", "--study", "search"]
+    worker = subprocess.Popen([sys.executable, "-c", CLI, *argv], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, cwd=Path(__file__).parents[1])
+    [trial] = _wait_for_running(out, lambda: {worker.pid}, 1)
+    worker.send_signal(signal.SIGINT)
+    _, stderr = worker.communicate(timeout=30)
+    assert worker.returncode == 130 and stderr.strip() == INTERRUPTED, stderr
+    study = _study(out)
+    [stopped] = [t for t in study.get_trials() if t.number == trial.number]
+    assert stopped.state.name == "FAIL", stopped.state
+    assert stopped.user_attrs["fail_reason"] == "interrupted (Ctrl-C)"
+    assert main(argv) == 0   # the same command: only the missing trials run
+    study = _study(out)
+    assert _finished(study) == 2 and not any(t.state.name == "RUNNING"
+                                            for t in study.get_trials())
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "kill"])
+def test_ctrl_c_to_the_parent_of_local_workers_stops_them_all(tmp_path, sig):
+    out = tmp_path / "out"
+    argv = ["tune", "--config", str(_search(tmp_path, epochs=60)), "--out", str(out),
+            "--trials", "3", "--workers", "2", "--no-plots", "--study", "search"]
+    parent = subprocess.Popen([sys.executable, "-c", CLI, *argv], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, cwd=Path(__file__).parents[1])
+
+    def children():
+        return {int(p) for p in Path(f"/proc/{parent.pid}/task/{parent.pid}/children")
+                .read_text().split()} if parent.poll() is None else set()
+    workers = {t.user_attrs["pid"] for t in _wait_for_running(out, children, 2)}
+    parent.send_signal(sig)   # the parent alone, as kill -INT PID or kill PID does
+    _, stderr = parent.communicate(timeout=60)
+    assert parent.returncode == 130, stderr
+    assert stderr.strip().splitlines()[-1] == INTERRUPTED and "Traceback" not in stderr, stderr
+    assert len(workers) == 2 and all(_gone(pid) for pid in workers)   # no orphans
+    trials = _study(out).get_trials()
+    assert not any(t.state.name == "RUNNING" for t in trials), [t.state for t in trials]
+    assert sum(t.user_attrs.get("fail_reason") == "interrupted (Ctrl-C)" for t in trials) == 2
+    assert main(argv) == 0
+    assert _finished(_study(out)) == 3
+
+
+def test_workers_killed_under_a_workers_parent_leave_no_running_trial_and_say_so(tmp_path):
+    out = tmp_path / "out"
+    argv = ["tune", "--config", str(_search(tmp_path, epochs=60)), "--out", str(out),
+            "--trials", "3", "--workers", "2", "--no-plots", "--study", "search"]
+    parent = subprocess.Popen([sys.executable, "-c", CLI, *argv], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, cwd=Path(__file__).parents[1])
+
+    def children():
+        return {int(p) for p in Path(f"/proc/{parent.pid}/task/{parent.pid}/children")
+                .read_text().split()} if parent.poll() is None else set()
+    for trial in _wait_for_running(out, children, 2):
+        os.kill(trial.user_attrs["pid"], signal.SIGKILL)
+    _, stderr = parent.communicate(timeout=60)
+    assert ("2 of 2 workers ended with exit codes [-9, -9]; 0 of 3 trials finished: run the "
+            "same command again to continue") in stderr, stderr
+    assert "RUNNING" not in (out / "trials.csv").read_text()
+    assert sum("died" in t.user_attrs.get("fail_reason", "")
+               for t in _study(out).get_trials()) == 2
 
 
 # -- PostgreSQL -----------------------------------------------------------------------------
@@ -206,8 +297,7 @@ def test_two_workers_on_a_fresh_postgres_study_finish_n_trials_and_hide_the_pass
         postgres, tmp_path):
     url = _createdb(postgres, "fresh")
     path = _search(tmp_path, epochs=2)
-    code = "import sys; from numpynn.cli import main; sys.exit(main())"
-    procs = [subprocess.Popen([sys.executable, "-c", code, "tune", "--config", str(path),
+    procs = [subprocess.Popen([sys.executable, "-c", CLI, "tune", "--config", str(path),
                                "--storage", url, "--out", str(tmp_path / f"m{i}"), "--trials",
                                "6", "--study", "shared"], stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True,
@@ -233,3 +323,79 @@ def test_a_wrong_password_is_one_line_without_it(postgres, tmp_path):
                       tmp_path / "out")
     assert code == 2 and "wrong-Pa55" not in text and "***@" in text, text
     assert "Traceback" not in text
+
+
+# Each racer imports everything first, says it is ready, then waits for the test's "go" file
+# and creates the storage and the study at once: the two reach Optuna's CREATE TABLE within
+# a millisecond or so of each other, on a database that has no schema yet.
+RACER = """\
+import sys, time
+from pathlib import Path
+import optuna, psycopg, sqlalchemy
+from numpynn.cli import tune
+from numpynn.cli.search import SearchSpec
+url, out, config, ready, go = sys.argv[1:]
+spec = SearchSpec.from_toml(config)
+Path(ready).touch()
+while not Path(go).exists():
+    time.sleep(0.0005)
+study = tune.load_study(tune.open_storage(url, out), "race", spec, 0)
+print(study.study_name, len(study.get_trials()))
+"""
+
+
+@pytest.mark.parametrize("round_", range(4))
+def test_two_workers_creating_the_schema_at_the_same_moment_both_succeed(
+        postgres, tmp_path, round_):
+    url = _createdb(postgres, f"race{round_}")
+    path, go = _search(tmp_path), tmp_path / "go"
+    ready = [tmp_path / f"ready{i}" for i in range(2)]
+    racers = [subprocess.Popen([sys.executable, "-c", RACER, url, tmp_path / f"m{i}", path,
+                                ready[i], go], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, cwd=Path(__file__).parents[1]) for i in range(2)]
+    deadline = time.monotonic() + 60
+    while not all(r.exists() for r in ready) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    go.touch()
+    outputs = [r.communicate(timeout=60) for r in racers]
+    assert [r.returncode for r in racers] == [0, 0], outputs
+    assert [o for o, _ in outputs] == ["race 0\n"] * 2
+
+
+# A worker of another machine, as far as the others can tell (its trials name another host,
+# so no process check applies: only Optuna's heartbeat shows it died), with the heartbeat every
+# second and a 4 s grace period instead of 10 s and 60 s, so that the test is quick.
+HEARTBEAT_WORKER = """\
+import sys
+from numpynn.cli import main, tune_faults
+tune_faults.HEARTBEAT_S, tune_faults.GRACE_S = 1, 4
+if sys.argv[1] == "elsewhere":
+    tune_faults.HOST = "another-machine"
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+def test_a_worker_killed_on_postgres_is_failed_by_the_heartbeat_and_the_study_finishes(
+        postgres, tmp_path):
+    url = _createdb(postgres, "heartbeat")
+    path = _search(tmp_path, epochs=60)
+
+    def worker(where, i):
+        argv = ["tune", "--config", path, "--storage", url, "--out", tmp_path / f"m{i}",
+                "--trials", "4", "--study", "hb", "--no-plots"]
+        return subprocess.Popen([sys.executable, "-c", HEARTBEAT_WORKER, where, *argv],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                cwd=Path(__file__).parents[1])
+    victim, other = worker("elsewhere", 0), worker("here", 1)
+    [trial] = _wait_for_running(tmp_path / "m0", lambda: {victim.pid}, 1, url, "hb")
+    os.kill(victim.pid, signal.SIGKILL)
+    victim.wait()
+    output = other.communicate(timeout=180)[0]
+    assert other.returncode == 0, output
+    study = _study(tmp_path / "m1", url, "hb")
+    [killed] = [t for t in study.get_trials() if t.number == trial.number]
+    assert killed.state.name == "FAIL", killed.state
+    assert killed.user_attrs["fail_reason"] == "no heartbeat for 4 s: its worker died"
+    assert _finished(study) == 4 and not any(t.state.name == "RUNNING"
+                                            for t in study.get_trials())
+    assert f"trial {trial.number:4d}" not in output   # the killed trial is not the other's

@@ -70,6 +70,7 @@ def main(argv=None):
             raise
         run_dir = getattr(err, "run_dir", None)   # a run folder was being written
         hint = f"; resume with numpynn train --resume {run_dir}" if run_dir else ""
+        hint = getattr(err, "hint", hint)   # the command's own word on how to go on
         print(f"{name}: interrupted{hint}", file=sys.stderr)
         return 130
 

@@ -12,7 +12,8 @@ any number of processes on any number of machines share it.
 Workers. A worker asks for trials until the study has ``n_trials`` finished ones (complete or
 pruned: a failed trial is replaced). Trials whose worker died are failed, so the study goes on:
 on the worker's own machine at once (each trial records its host and pid), on PostgreSQL also
-through Optuna's heartbeat (:data:`HEARTBEAT_S`, :data:`GRACE_S`) from any machine.
+through Optuna's heartbeat from any machine (:mod:`numpynn.cli.tune_faults`). Ctrl-C fails
+the worker's running trial (:class:`StudyInterrupted`); the same command then continues.
 
 Optuna is imported inside the functions that need it, so ``numpynn --help`` stays quick.
 """
@@ -20,7 +21,6 @@ import csv
 import io
 import os
 import re
-import socket
 import time
 import warnings
 from pathlib import Path
@@ -28,16 +28,15 @@ from pathlib import Path
 from numpynn._helpers.extras import require
 from numpynn._helpers.io import atomic_write_text
 from numpynn.cli import run as runs
+from numpynn.cli import tune_faults as faults
+from numpynn.cli.tune_faults import FAIL_REASON, fail_dead_trials
 from numpynn.training.callbacks import Callback
 from numpynn.training.trainer import TrainingDiverged
 
 JOURNAL, TRIALS_CSV, BEST, FIGURES = "study.journal", "trials.csv", "best.toml", "figures"
-HEARTBEAT_S, GRACE_S = 10, 60   # PostgreSQL: a trial silent for GRACE_S is failed by the others
 POLL_S = 1.0          # how often a worker waiting on the others' last trials looks again
 CREATE_TRIES = 10     # bounded retries while workers race to create one study's schema
 MAX_FAILED = 2        # a worker gives up after MAX_FAILED × n_trials failed trials
-HOST = socket.gethostname()
-FAIL_REASON = "fail_reason"   # the user attr that says why a trial failed
 
 
 def mask(url):
@@ -75,25 +74,39 @@ def open_storage(url, out):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)   # heartbeats
         return _retry(lambda: optuna.storages.RDBStorage(
-            url, heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_S), url)
+            url, heartbeat_interval=faults.HEARTBEAT_S, grace_period=faults.GRACE_S), url)
+
+
+# SQLSTATEs that mean "another process created it first": on a fresh database, Optuna's
+# create_all in two processes at once makes the same enum type (studydirection) and tables;
+# the second CREATE fails with unique_violation on PostgreSQL's catalog (pg_type_typname_nsp_
+# index: what tests/test_tune.py's race raises), or, had the first committed between the
+# second's existence check and its CREATE, with duplicate_table / duplicate_object. Once the
+# first has committed, a retry finds the schema there and goes on.
+CREATED_BY_ANOTHER = {"23505": "unique_violation", "42P07": "duplicate_table",
+                      "42710": "duplicate_object"}
 
 
 def _retry(make, url):
-    """``make()``, retried while another process creates the same tables or study at the same
-    moment (PostgreSQL's UniqueViolation, raised as IntegrityError); other errors are one line."""
+    """``make()``, retried (:data:`CREATE_TRIES` times) while another process creates the same
+    schema or study at the same moment; any other database error is one line."""
     import sqlalchemy.exc
 
     for attempt in range(CREATE_TRIES):
         try:
             return make()
-        except sqlalchemy.exc.IntegrityError:
-            if attempt == CREATE_TRIES - 1:
-                raise
-            time.sleep(0.2 * (attempt + 1))
         except sqlalchemy.exc.SQLAlchemyError as err:
+            if _created_by_another(err) and attempt < CREATE_TRIES - 1:
+                time.sleep(0.2 * (attempt + 1))
+                continue
             first = str(getattr(err, "orig", None) or err).strip().splitlines()[0]
             raise ValueError(f"--storage {mask(url)}: {first.replace(url, mask(url))}\nhelp: "
                              "check the host, database, user and password") from None
+
+
+def _created_by_another(err):
+    """Whether ``err`` is the database saying another process made that object first."""
+    return getattr(getattr(err, "orig", None), "sqlstate", None) in CREATED_BY_ANOTHER
 
 
 def load_study(storage, name, spec, seed):
@@ -143,6 +156,13 @@ class ReportEpochs(Callback):
             self.trainer.stop_training = True
 
 
+class StudyInterrupted(KeyboardInterrupt):
+    """Ctrl-C: a trial the worker was running is failed (``fail_reason`` says why); the same
+    command continues the study. ``hint`` ends the command line's "interrupted" message."""
+
+    hint = "; run the same command again to continue the study"
+
+
 class Surplus(Exception):
     """The study already had its trials when this one was asked for (workers raced)."""
 
@@ -162,7 +182,7 @@ def objective(spec, out, n_trials, data_dir=None):
     optuna = _optuna()
 
     def run_trial(trial):
-        trial.set_user_attr("host", HOST)
+        trial.set_user_attr("host", faults.HOST)
         trial.set_user_attr("pid", os.getpid())
         if _taken_before(trial) >= n_trials:
             trial.set_user_attr("surplus", True)
@@ -175,6 +195,9 @@ def objective(spec, out, n_trials, data_dir=None):
         except TrainingDiverged as err:
             trial.set_user_attr(FAIL_REASON, str(err).splitlines()[0])
             raise
+        except KeyboardInterrupt:   # Optuna fails the trial, then lets it through
+            trial.set_user_attr(FAIL_REASON, "interrupted (Ctrl-C)")
+            raise StudyInterrupted() from None
         if reporter.pruned_epoch is not None:
             raise optuna.TrialPruned(f"pruned after epoch {reporter.pruned_epoch + 1}")
         return float(result.trainer.history.history[spec.tune["metric"]][-1])
@@ -188,38 +211,6 @@ def _taken_before(trial):
     states = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING)
     return sum(1 for t in trial.study.get_trials(deepcopy=False, states=states)
                if t.number < trial.number)
-
-
-def fail_dead_trials(study):
-    """Fail the running trials whose worker, on this machine, is no longer alive (kill -9)."""
-    from optuna.trial import TrialState
-
-    for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        pid = t.user_attrs.get("pid")
-        if t.user_attrs.get("host") == HOST and pid is not None and not _alive(pid):
-            storage = study._storage   # Optuna's storage API: any process may end a trial
-            storage.set_trial_user_attr(t._trial_id, FAIL_REASON, f"its worker (pid {pid}) died")
-            storage.set_trial_state_values(t._trial_id, state=TrialState.FAIL)
-
-
-def _alive(pid):
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return not _zombie(pid)
-
-
-def _zombie(pid):
-    """A child killed with -9 stays a zombie until its parent waits: it is dead all the same."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1].startswith("Z")
-    except (OSError, IndexError):
-        return False
 
 
 def counts(study):

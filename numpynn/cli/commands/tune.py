@@ -7,8 +7,10 @@ a password out of ``ps`` (the workers get it that way).
 """
 import argparse
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from numpynn.cli.errors import UsageError
@@ -16,6 +18,11 @@ from numpynn.cli.errors import UsageError
 SUPPRESS = argparse.SUPPRESS
 
 STORAGE_ENV = "NUMPYNN_TUNE_STORAGE"
+# A local worker: numpynn's command line, with Python's Ctrl-C handler even when this command
+# was started with SIGINT ignored (a background job, nohup), since the workers are stopped by
+# the SIGINT this command sends them.
+WORKER = ("import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+          "from numpynn.cli import main; sys.exit(main())")
 
 
 def add_arguments(parser):
@@ -43,6 +50,15 @@ def add_arguments(parser):
 
 def run(args):
     from numpynn.cli import tune
+
+    try:
+        return _tune(args)
+    except KeyboardInterrupt:   # Ctrl-C: one line, exit 130, and how to go on
+        raise tune.StudyInterrupted() from None
+
+
+def _tune(args):
+    from numpynn.cli import tune
     from numpynn.cli.search import SearchSpec
 
     spec = SearchSpec.from_toml(args.config)
@@ -68,7 +84,7 @@ def run(args):
     if args.workers == 1:
         tune.work(study, spec, out, n_trials, args.timeout, sys.stdout, args.data_dir)
     else:
-        _run_workers(args, n_trials, name, out)
+        _run_workers(args, n_trials, name, out, study)
     if args.worker_index is not None:
         return 0   # a worker of a local group: the parent writes the results
     best = tune.write_results(study, spec, out, args.plots)
@@ -78,30 +94,76 @@ def run(args):
     return 0
 
 
-def _run_workers(args, n_trials, name, out):
-    """Start ``--workers`` processes on the study and wait for all of them."""
+def _run_workers(args, n_trials, name, out, study):
+    """Start ``--workers`` processes on the study and wait for all of them. They have a
+    process group of their own, so Ctrl-C reaches this process alone, which passes it on to
+    each worker exactly once; :func:`_stop` then waits for them. ``kill`` (SIGTERM) and a
+    closed terminal (SIGHUP) do the same."""
+    from numpynn.cli import tune
+
     env = {**os.environ}
     if args.storage:
         env[STORAGE_ENV] = args.storage   # not on the command line: ps shows that
-    command = [sys.executable, "-c", "import sys; from numpynn.cli import main; "
-               "sys.exit(main())", "tune", "--config", args.config, "--trials", str(n_trials),
-               "--study", name, "--out", str(out), "--workers", "1", "--no-plots"]
+    workers = []
+    before = {s: signal.signal(s, _as_ctrl_c) for s in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        for i in range(args.workers):
+            workers.append(subprocess.Popen(_worker_command(args, n_trials, name, out, i),
+                                            env=env, start_new_session=True))
+        codes = [w.wait() for w in workers]
+    except KeyboardInterrupt:
+        _stop(workers)
+        raise
+    finally:
+        for s, handler in before.items():
+            signal.signal(s, handler)
+        tune.fail_dead_trials(study)   # the trials of a worker that was killed
+    _report_failed(codes, study, n_trials)
+
+
+def _worker_command(args, n_trials, name, out, index):
+    command = [sys.executable, "-c", WORKER, "tune", "--config", args.config, "--trials",
+               str(n_trials), "--study", name, "--out", str(out), "--workers", "1",
+               "--no-plots", "--worker-index", str(index)]
     if args.timeout is not None:
         command += ["--timeout", str(args.timeout)]
     if args.data_dir:
         command += ["--data-dir", args.data_dir]
-    workers = [subprocess.Popen(command + ["--worker-index", str(i)], env=env)
-               for i in range(args.workers)]
-    try:
-        codes = [w.wait() for w in workers]
-    except KeyboardInterrupt:
-        for w in workers:   # they got Ctrl-C too; give them a moment to end their trials
-            try:
-                w.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                w.kill()
-        raise
+    return command
+
+
+def _report_failed(codes, study, n_trials):
+    """One line on stderr when a worker ended with an error, saying whether the study is done."""
+    from numpynn.cli import tune
+
     failed = [c for c in codes if c != 0]
     if failed:
-        print(f"numpynn tune: {len(failed)} of {args.workers} workers ended with exit codes "
-              f"{failed}; the others finished the study", file=sys.stderr)
+        done = tune.counts(study)["done"]
+        after = ("the others finished the study" if done >= n_trials else
+                 f"{done} of {n_trials} trials finished: run the same command again to continue")
+        print(f"numpynn tune: {len(failed)} of {len(codes)} workers ended with exit codes "
+              f"{failed}; {after}", file=sys.stderr)
+
+
+def _as_ctrl_c(signum, frame):
+    """``kill PID`` or a closed terminal stop the workers as Ctrl-C does: outside the
+    command's process group, they would not get the signal and would run on."""
+    raise KeyboardInterrupt
+
+
+def _stop(workers, patience_s=30):
+    """Ctrl-C for each worker still running, then wait for them to fail their trials and
+    exit; one still running after ``patience_s`` seconds, or at a second Ctrl-C, is killed."""
+    for w in workers:
+        if w.poll() is None:
+            w.send_signal(signal.SIGINT)
+    deadline = time.monotonic() + patience_s
+    try:
+        for w in workers:
+            w.wait(timeout=max(0.0, deadline - time.monotonic()))
+    except (subprocess.TimeoutExpired, KeyboardInterrupt):
+        pass
+    for w in workers:
+        if w.poll() is None:
+            w.kill()
+            w.wait()
