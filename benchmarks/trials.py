@@ -99,6 +99,7 @@ class BenchSettings:
     native_kernel: bool = True            # drop OPENBLAS_CORETYPE/L2_SIZE in workers
     frameworks: tuple | None = None       # None: numpynn, and torch when it is installed;
                                           # any of ALL_FRAMEWORKS ("numpy": the hand loop)
+    sweep_threads: tuple | None = None    # --scaling's thread counts; None: 1 and threads
 
     @classmethod
     def smoke(cls, **overrides):
@@ -108,7 +109,8 @@ class BenchSettings:
         quick = {"configs": ("sgd-64", "adam-256"), "epochs": 1, "repeats": 1,
                  "synthetic": True, "n_train": 512, "n_test": 256, "peak_size": 512,
                  "peak_repeats": 3, "startup_repeats": 1, "native_kernel": False,
-                 "frameworks": ("numpynn", "numpy", *available_frameworks()[1:])}
+                 "frameworks": ("numpynn", "numpy", *available_frameworks()[1:]),
+                 "sweep_threads": (available_cores(),)}
         return cls(**{**quick, **overrides})
 
     def __post_init__(self):
