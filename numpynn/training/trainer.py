@@ -201,7 +201,9 @@ class Trainer:
             Index of the final epoch: a second ``fit(epochs=20)`` after ``fit(epochs=10)``
             trains 10 more.
         batch_size : int, default 64
-            1 gives sample-by-sample SGD; N or more gives full-batch gradient descent.
+            1 gives sample-by-sample SGD; N or more gives full-batch gradient descent. Small
+            steps (sample by sample) train on one BLAS thread, faster there, unless a thread
+            count was chosen (:mod:`numpynn.threads`).
         shuffle : bool, default True
             A fresh permutation per epoch (see :func:`epoch_order`).
         callbacks : sequence of Callback, optional
