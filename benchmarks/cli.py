@@ -41,13 +41,16 @@ def add_arguments(parser):
     # nothing but argparse here: `numpynn --help` calls this in a checkout and must stay quick
     parser.set_defaults(prog=parser.prog)  # for the help line of a bad value's error
     parser.add_argument("--configs", metavar="NAME,…", default=None,
-                        help="configurations, names from benchmarks.trials.CONFIGS (default: all: "
-                             "sgd-64, adam-64, sgd-256, adam-256)")
+                        help="configurations, names from benchmarks.trials.CONFIGS, e.g. "
+                             "sgd-1 (default: sgd-64, adam-64, sgd-256, adam-256)")
     parser.add_argument("--threads", type=int, default=None, metavar="N",
                         help="BLAS/torch threads for every framework (default: all cores)")
     parser.add_argument("--epochs", type=int, default=None, metavar="N",
                         help="epochs per trial; with 2 or more the first is an untimed "
                              "warm-up (default 2)")
+    parser.add_argument("--samples", type=int, default=None, metavar="N",
+                        help="train on the first N samples (default: all; the scaling sweep "
+                             "chooses its own)")
     parser.add_argument("--repeats", type=int, default=None, metavar="N",
                         help="trials per framework and configuration (default 3)")
     parser.add_argument("--frameworks", metavar="NAME,…", default=None,
@@ -110,7 +113,8 @@ def _conv_settings(args):
 def _settings(args):
     """The :class:`~benchmarks.trials.BenchSettings` of the flags given (the rest: defaults)."""
     from benchmarks.trials import BenchSettings
-    given = {"threads": args.threads, "epochs": args.epochs, "repeats": args.repeats}
+    given = {"threads": args.threads, "epochs": args.epochs, "repeats": args.repeats,
+             "n_train": args.samples}
     given = {key: value for key, value in given.items() if value is not None}
     if args.configs is not None:
         given["configs"] = tuple(name.strip() for name in args.configs.split(",") if name.strip())

@@ -190,7 +190,7 @@ def ratios(summary):
         time, rss = ours["seconds_per_epoch"], ours["peak_rss_mib"]
         out.append({"config": config,
                     "speed": theirs and theirs["seconds_per_epoch"] / time,
-                    "speed_target": SPEED_TARGETS.get(ours["batch_size"]),
+                    "speed_target": SPEED_TARGETS.get(config),
                     "memory": theirs and rss / theirs["peak_rss_mib"],
                     "memory_target": MEMORY_TARGET,
                     "overhead": loop and time / loop["seconds_per_epoch"] - 1,

@@ -16,6 +16,7 @@ from benchmarks.trials import (
     spawn,
     worker_env,
 )
+from numpynn._speed.blas import outer
 from numpynn.threads import threads
 from numpynn.training.callbacks import Callback
 
@@ -89,7 +90,8 @@ def gemm_seconds(widths, n, batch_size):
     ``functional.linear_forward`` / ``linear_backward`` in the same memory layouts and order
     (forward through the layers, then backward in reverse): x·W (B, D)(D, M), then
     xᵀ·dout (D, B)(B, M) and, except for the first layer (whose input needs no gradient),
-    dout·Wᵀ (B, M)(M, D); float32.
+    dout·Wᵀ (B, M)(M, D); float32. With one row, xᵀ·dout is the outer product the Trainer's
+    step computes (:func:`numpynn._speed.blas.outer`).
     """
     rng = np.random.default_rng(0)
     batches = {batch_size: n // batch_size}
@@ -113,7 +115,10 @@ def _gemm_step(layers):
     for x, W, _ in layers:
         x @ W                                                        # (B, M)
     for i, (x, W, dout) in reversed(list(enumerate(layers))):
-        x.T @ dout                                                   # (D, M)
+        if len(x) == 1:
+            outer(x, dout, np.empty_like(W))                         # (D, 1)(1, M)
+        else:
+            x.T @ dout                                               # (D, M)
         if i:
             dout @ W.T                                               # (B, D)
 

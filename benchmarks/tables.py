@@ -22,14 +22,14 @@ RATIO_COLUMNS = (
     ("numpynn over hand loop", "overhead", "{:+.1%}"),
     ("speed torch/hand loop", "loop_speed", "{:.2f}×"),
 )
-SCALING_COLUMNS = (
+SCALING_COLUMNS = (    # the samples/s at each thread count go between framework and best
     ("batch", "batch_size", "{}"),
     ("model", "model", "{}"),
     ("framework", "framework", "{}"),
-    ("samples/s", "samples_per_s", "{:,.0f}"),
-    ("GFLOP/s", "gflops", "{:.1f}"),
+    ("best threads", "threads", "{}"),
+    ("GFLOP/s (best)", "gflops", "{:.1f}"),
     ("% of matmul peak", "peak_fraction", "{:.1%}"),
-    ("speed torch/numpynn", "speed", "{:.2f}×"),
+    ("speed torch/numpynn (bests)", "speed", "{:.2f}×"),
 )
 PROFILE_COLUMNS = (
     ("config", "config", "{}"),
@@ -69,12 +69,18 @@ def print_comparison(results, markdown):
 def print_scaling(scaling, markdown):
     print(f"scaling — data: {scaling['data']['note']}; SGD lr 0.01")
     print(_machine_line(scaling["machine"]))
+    counts = sorted({int(n) for row in scaling["rows"] for n in row["by_threads"]})
+    columns = (*SCALING_COLUMNS[:3],
+               *((f"samples/s, {n} thread{'s' * (n > 1)}", f"threads {n}", "{:,.0f}")
+                 for n in counts), *SCALING_COLUMNS[3:])
     for sweep, title in (("batch", "batch size grows (784-256-128-64-10)"),
                          ("width", "width grows (784-H-H-10, batch 256)")):
-        rows = [{**row, "model": "-".join(map(str, (784, *row["hidden"], 10)))}
+        rows = [{**row, "model": "-".join(map(str, (784, *row["hidden"], 10))),
+                 **{f"threads {int(n)}": value for n, value in row["by_threads"].items()}}
                 for row in scaling["rows"] if row["sweep"] == sweep]
-        print(f"\nsamples/s as the {title}")
-        print(render(SCALING_COLUMNS, rows, markdown))
+        print(f"\nsamples/s as the {title}; each framework at {' and '.join(map(str, counts))}"
+              " thread(s), the speed from the best of each")
+        print(render(columns, rows, markdown))
 
 
 def print_profile(profile, markdown):

@@ -19,6 +19,10 @@ Two ways to choose, both honoured by ``numpynn bench`` for every framework it ru
 
 PyTorch keeps its own intra-op pool: :func:`set_threads` also calls ``torch.set_num_threads``
 when torch has already been imported, and never imports it.
+
+When neither is done, ``Trainer.fit`` chooses: one BLAS thread for small steps (sample by
+sample, where threads cost more than they give), all of them otherwise, and the previous
+count after the fit. A count chosen in either way above always wins (:func:`chosen`).
 """
 import contextlib
 import os
@@ -28,6 +32,20 @@ from numpynn._helpers.validation import check_int
 
 # the variables OpenBLAS, OpenMP (torch's pool) and MKL read when they start
 THREAD_ENV_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+_chosen = {"set": None, "blocks": []}   # set_threads's count; the open threads() blocks'
+
+
+def chosen():
+    """The thread count the user chose: by :func:`set_threads`, inside :func:`threads`, or
+    through the environment before Python started (:data:`THREAD_ENV_VARS`); else None."""
+    if _chosen["blocks"] or _chosen["set"] is not None:
+        return (_chosen["blocks"] or [_chosen["set"]])[-1]
+    for name in THREAD_ENV_VARS:
+        if os.environ.get(name, "").strip().isdigit():
+            return int(os.environ[name])
+    return None
 
 
 def available_cores():
@@ -101,6 +119,7 @@ def set_threads(n):
     torch = sys.modules.get("torch")
     if torch is not None:
         torch.set_num_threads(n)
+    _chosen["set"] = n
 
 
 @contextlib.contextmanager
@@ -121,9 +140,11 @@ def threads(n):
     with _threadpoolctl().threadpool_limits(limits=n):
         if torch is not None:
             torch.set_num_threads(n)
+        _chosen["blocks"].append(n)
         try:
             yield n
         finally:
+            _chosen["blocks"].pop()
             if torch is not None:
                 torch.set_num_threads(torch_before)
 

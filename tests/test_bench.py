@@ -224,7 +224,7 @@ def test_python_m_benchmarks_reports_a_bad_value_without_a_traceback():
     assert (proc.returncode, proc.stdout) == (2, "")
     assert proc.stderr.splitlines() == [
         "python -m benchmarks: error: unknown benchmark configuration 'sgd-32'; choose one of: "
-        "sgd-64, adam-64, sgd-256, adam-256",
+        "sgd-1, sgd-64, adam-64, sgd-256, adam-256",
         "  help: python -m benchmarks --help lists the options"]
 
 
@@ -306,7 +306,7 @@ def test_unknown_framework_is_a_usage_error():
 def test_unknown_config_is_a_usage_error():
     code, out, err = run_cli("bench", "--configs", "sgd-32")
     assert code == 2 and out == ""
-    assert "unknown benchmark configuration 'sgd-32'; choose one of: sgd-64" in err
+    assert "unknown benchmark configuration 'sgd-32'; choose one of: sgd-1, sgd-64" in err
 
 
 # -- FLOPs -------------------------------------------------------------------------------------
@@ -340,17 +340,33 @@ def test_summary_drops_the_warm_up_epoch_and_takes_medians():
     (ratio,) = compare.ratios(summary)
     assert ratio["speed"] == 2.0                    # torch 4 s / numpynn 2 s
     np.testing.assert_allclose(ratio["memory"], 110 / 400, rtol=1e-12)
-    assert (ratio["speed_target"], ratio["memory_target"]) == (1.3, 0.6)
+    assert (ratio["speed_target"], ratio["memory_target"]) == (1.5, 0.6)
 
 
 def test_scaling_speed_is_torch_over_numpynn_whatever_the_frameworks():
-    results = {name: [_trial(name, [9.0, s], 100)] for name, s in
+    results = {name: {2: [_trial(name, [9.0, s], 100)]} for name, s in
                (("numpynn", 2.0), ("numpy", 1.0), ("torch", 5.0))}
     rows = {row["framework"]: row for row in scaling._scaling_rows(
         "batch", 64, (256, 128, 64), results, peak_gflops=100.0)}
     assert rows["numpynn"]["speed"] == 2.5 and "speed" not in rows["numpy"]
     assert rows["numpy"]["samples_per_s"] == 1000.0
     np.testing.assert_allclose(rows["numpynn"]["gflops"], 6 * COURSE_MLP_WEIGHTS * 500 / 1e9)
+
+
+def test_scaling_compares_each_frameworks_best_thread_count():
+    # numpynn is fastest on 1 thread (2 s), torch on 2 (4 s): speed 4 / 2, both counts shown
+    results = {"numpynn": {1: [_trial("numpynn", [9.0, 2.0], 100)],
+                           2: [_trial("numpynn", [9.0, 5.0], 100)]},
+               "torch": {1: [_trial("torch", [9.0, 8.0], 100)],
+                         2: [_trial("torch", [9.0, 4.0], 100)]}}
+    rows = {row["framework"]: row for row in scaling._scaling_rows(
+        "batch", 1, (256, 128, 64), results, peak_gflops=100.0)}
+    assert (rows["numpynn"]["threads"], rows["torch"]["threads"]) == (1, 2)
+    assert rows["numpynn"]["speed"] == 2.0
+    assert rows["numpynn"]["by_threads"] == {1: 500.0, 2: 200.0}   # 1,000 samples an epoch
+    assert rows["torch"]["by_threads"] == {1: 125.0, 2: 250.0}
+    assert scaling.sweep_threads(trials.BenchSettings(threads=2)) == (1, 2)
+    assert scaling.sweep_threads(trials.BenchSettings(threads=1)) == (1,)
 
 
 @pytest.mark.torch

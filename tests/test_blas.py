@@ -100,3 +100,21 @@ def test_sgd_steps_are_bit_identical_to_torch_in_float32(kwargs):
         t.grad = torch.from_numpy(g)
         theirs.step()
     np.testing.assert_array_equal(p, t.detach().numpy())
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(3, 5), (64, 10), (784, 256)])   # NumPy's, then BLAS's
+def test_outer_gives_matmuls_bits(dtype, shape):
+    rng = np.random.default_rng(3)
+    x, y = (rng.standard_normal((1, n)).astype(dtype) for n in shape)   # (1, M) and (1, N)
+    out = np.empty(shape, dtype)
+    assert _blas.outer(x, y, out) is out
+    np.testing.assert_array_equal(out, np.matmul(x.T, y))
+
+
+def test_outer_without_blas_is_numpys_broadcast(monkeypatch):
+    monkeypatch.setattr(_blas, "_GEMM", {})
+    rng = np.random.default_rng(4)
+    x, y = rng.standard_normal(300).astype(np.float32), rng.standard_normal(200).astype(np.float32)
+    np.testing.assert_array_equal(_blas.outer(x, y, np.empty((300, 200), np.float32)),
+                                  np.multiply.outer(x, y))

@@ -376,6 +376,60 @@ def test_a_trainer_epoch_equals_the_textbook_loop_bit_for_bit(opt_name, layers):
         np.testing.assert_array_equal(value, by_hand.buffers()[key], err_msg=key)
 
 
+def textbook_epochs(model, opt, X, y, epochs, batch_size, order_rng):
+    """``epochs`` of model.forward / loss / model.backward / opt.step, in the order of a Trainer
+    whose Generator is ``order_rng``."""
+    loss_fn = nn.SoftmaxCrossEntropy()
+    model.train()
+    for _ in range(epochs):
+        order = order_rng.permutation(len(X))
+        for start in range(0, len(X), batch_size):
+            idx = order[start:start + batch_size]
+            _, dout = loss_fn(model.forward(X[idx]), y[idx])
+            model.backward(dout)
+            opt.step(model.grads())
+
+
+@pytest.mark.parametrize("blas_outer", [True, False])
+@pytest.mark.parametrize("opt_name", ["sgd", "adam"])
+def test_sample_by_sample_training_equals_the_textbook_loop_bit_for_bit(opt_name, blas_outer,
+                                                                        monkeypatch):
+    """At batch size 1 the Trainer computes each dW as an outer product (through BLAS for the
+    200×100 layer, NumPy's broadcast for the small ones, or NumPy's for all without BLAS):
+    the same weights as the textbook loop's matmul."""
+    if not blas_outer:
+        from numpynn._speed import blas
+        monkeypatch.setattr(blas, "_GEMM", {})
+    rng = np.random.default_rng(14)
+    X = rng.standard_normal((40, 200)).astype(np.float32)
+    y = rng.integers(3, size=40)
+    trained, by_hand = mlp([200, 100, 8, 3], seed=0), mlp([200, 100, 8, 3], seed=0)
+    opts = [nn.OPTIMIZERS[opt_name](m.params(), lr=0.01) for m in (trained, by_hand)]
+    Trainer(trained, nn.SoftmaxCrossEntropy(), opts[0], rng=7, progress=False).fit(
+        X, y, epochs=2, batch_size=1)
+    textbook_epochs(by_hand, opts[1], X, y, 2, 1, np.random.default_rng(7))
+    for key, value in trained.params().items():
+        np.testing.assert_array_equal(value, by_hand.params()[key], err_msg=key)
+    for key, value in trained.grads().items():   # the last step's gradients, too
+        np.testing.assert_array_equal(value, by_hand.grads()[key], err_msg=key)
+
+
+def test_one_workspace_serves_batches_of_several_shapes():
+    """Each batch shape gets its own arrays: alternating shapes gives the textbook's weights."""
+    rng = np.random.default_rng(15)
+    X, y = blobs(rng, n=45)
+    trained, by_hand = mlp([6, 8, 3], seed=0), mlp([6, 8, 3], seed=0)
+    opts = [SGD(m.params(), lr=0.05) for m in (trained, by_hand)]
+    trainer = Trainer(trained, nn.SoftmaxCrossEntropy(), opts[0], rng=7, progress=False)
+    for batch_size in (1, 16, 7, 1, 16):   # the last batches: 45 % 16 = 13, 45 % 7 = 3
+        trainer.fit(X, y, epochs=trainer.epoch + 1, batch_size=batch_size)
+    order_rng = np.random.default_rng(7)
+    for batch_size in (1, 16, 7, 1, 16):
+        textbook_epochs(by_hand, opts[1], X, y, 1, batch_size, order_rng)
+    for key, value in trained.params().items():
+        np.testing.assert_array_equal(value, by_hand.params()[key], err_msg=key)
+
+
 @pytest.mark.parametrize("task", list(TASKS))
 @pytest.mark.parametrize("with_val", [False, True])
 def test_history_keys_per_task(task, with_val):

@@ -22,6 +22,7 @@ import math
 import numpy as np
 
 from numpynn._speed import aligned
+from numpynn._speed.step_threads import blas_threads, threads_for
 from numpynn._speed.workspace import Workspace
 from numpynn.layers import BatchNorm, Sigmoid
 from numpynn._helpers.validation import (all_finite, as_generator, check_array, check_cast,
@@ -200,7 +201,9 @@ class Trainer:
             Index of the final epoch: a second ``fit(epochs=20)`` after ``fit(epochs=10)``
             trains 10 more.
         batch_size : int, default 64
-            1 gives sample-by-sample SGD; N or more gives full-batch gradient descent.
+            1 gives sample-by-sample SGD; N or more gives full-batch gradient descent. Small
+            steps (sample by sample) train on one BLAS thread, faster there, unless a thread
+            count was chosen (:mod:`numpynn.threads`).
         shuffle : bool, default True
             A fresh permutation per epoch (see :func:`epoch_order`).
         callbacks : sequence of Callback, optional
@@ -440,6 +443,7 @@ class _Loop:
         self.params, self.grads = trainer.model.params(), trainer.model.grads()
         self.optimizer.check_grads(self.grads)  # once: the loop steps with the trusted _step
         self.workspace = Workspace(trainer.model)  # the arrays each step writes into
+        self.threads = threads_for(trainer.model, batch_size)  # 1 for small steps, else None
         self.weights = _weights(self.params)   # what the L2 penalty sees
 
     def run(self, epoch):
@@ -454,7 +458,7 @@ class _Loop:
             progress.start_epoch(steps)
         self.model.train()
         # overflow on the way to a NaN loss is reported once, as TrainingDiverged, not as warnings
-        with np.errstate(over="ignore", invalid="ignore"):
+        with np.errstate(over="ignore", invalid="ignore"), blas_threads(self.threads):
             for step, (start, stop) in enumerate(self.bounds):
                 losses[step], right = self.step(order[start:stop])
                 if not math.isfinite(losses[step]):
