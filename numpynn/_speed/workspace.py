@@ -11,16 +11,11 @@ call (:mod:`numpynn.functional`), for the layers it knows (``Linear``, ``ReLU``,
   Trainer has at most two: the full batches and the last one), so a step only looks its plan
   up once;
 - the backward pass stops at the first layer with parameters and skips its ``dx``: a
-<<<<<<< HEAD
   network's first ``Linear`` or ``Conv2d`` needs no input gradient, and its (N, M)·(M, D)
-  product (a convolution's col2im) is the largest of the backward pass.
-=======
-  network's first ``Linear`` needs no input gradient, and its (N, M)·(M, D) product is the
-  largest of the backward pass;
+  product (a convolution's col2im) is the largest of the backward pass;
 - a batch of one sample (sample-by-sample training) computes each ``dW = xᵀ·dout`` as the
   outer product it is (:func:`~numpynn._speed.blas.outer`): NumPy's ``matmul`` runs a product
   with an inner dimension of 1 in its own loop, 12x slower than BLAS. Same bits.
->>>>>>> h-perf
 
 Any other layer runs its own ``forward`` / ``backward``. The kernels and their order are the
 layers' own, so a step gives the same bits either way (tested).
@@ -28,13 +23,8 @@ layers' own, so a step gives the same bits either way (tested).
 import numpy as np
 
 from numpynn import functional as F
-<<<<<<< HEAD
-from numpynn._speed import aligned
-from numpynn.layers import Conv2d, Linear, ReLU
-=======
 from numpynn._speed import aligned, blas
-from numpynn.layers import Linear, ReLU
->>>>>>> h-perf
+from numpynn.layers import Conv2d, Linear, ReLU
 
 MAX_PLANS = 4   # batch shapes kept; a Trainer uses two, so more means a caller varies them
 
@@ -147,16 +137,18 @@ class _ReLUPass:
         return F.relu_backward(dout, self.cache, out=self.dx)
 
 
-def _conv2d_backward(ws, i, layer, dout, need_dx):
-    """``Conv2d.backward`` (its forward ran as usual), without dx for the first layer."""
-    dx, layer.dW[...], layer.db[...] = F._conv2d_backward(dout, layer._take_cache(), need_dx)
-    return dx
+class _Conv2dPass(_LayerPass):
+    """``Conv2d``: its own forward; its backward without dx for the network's first layer."""
+
+    def __init__(self, layer, x, need_dx):
+        self.layer, self.need_dx = layer, need_dx
+
+    def backward(self, dout):
+        layer = self.layer
+        dx, layer.dW[...], layer.db[...] = F._conv2d_backward(dout, layer._take_cache(),
+                                                              self.need_dx)
+        return dx
 
 
 # exact layer type -> its pass into reused arrays (a subclass may override forward: not listed)
-<<<<<<< HEAD
-_FORWARD = {Linear: _linear_forward, ReLU: _relu_forward}
-_BACKWARD = {Linear: _linear_backward, ReLU: _relu_backward, Conv2d: _conv2d_backward}
-=======
-_PASSES = {Linear: _LinearPass, ReLU: _ReLUPass}
->>>>>>> h-perf
+_PASSES = {Linear: _LinearPass, ReLU: _ReLUPass, Conv2d: _Conv2dPass}
