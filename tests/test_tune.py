@@ -201,8 +201,8 @@ def test_ctrl_c_fails_the_running_trial_in_one_line_and_the_same_command_continu
                                             for t in study.get_trials())
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "kill"])
-def test_ctrl_c_to_the_parent_of_local_workers_stops_them_all(tmp_path, sig):
+def _parent_of_two_workers(tmp_path):
+    """``numpynn tune --workers 2`` started in a subprocess: (out, argv, parent, children)."""
     out = tmp_path / "out"
     argv = ["tune", "--config", str(_search(tmp_path, epochs=60)), "--out", str(out),
             "--trials", "3", "--workers", "2", "--no-plots", "--study", "search"]
@@ -212,6 +212,12 @@ def test_ctrl_c_to_the_parent_of_local_workers_stops_them_all(tmp_path, sig):
     def children():
         return {int(p) for p in Path(f"/proc/{parent.pid}/task/{parent.pid}/children")
                 .read_text().split()} if parent.poll() is None else set()
+    return out, argv, parent, children
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "kill"])
+def test_ctrl_c_to_the_parent_of_local_workers_stops_them_all(tmp_path, sig):
+    out, argv, parent, children = _parent_of_two_workers(tmp_path)
     workers = {t.user_attrs["pid"] for t in _wait_for_running(out, children, 2)}
     parent.send_signal(sig)   # the parent alone, as kill -INT PID or kill PID does
     _, stderr = parent.communicate(timeout=60)
@@ -226,15 +232,7 @@ def test_ctrl_c_to_the_parent_of_local_workers_stops_them_all(tmp_path, sig):
 
 
 def test_workers_killed_under_a_workers_parent_leave_no_running_trial_and_say_so(tmp_path):
-    out = tmp_path / "out"
-    argv = ["tune", "--config", str(_search(tmp_path, epochs=60)), "--out", str(out),
-            "--trials", "3", "--workers", "2", "--no-plots", "--study", "search"]
-    parent = subprocess.Popen([sys.executable, "-c", CLI, *argv], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True, cwd=Path(__file__).parents[1])
-
-    def children():
-        return {int(p) for p in Path(f"/proc/{parent.pid}/task/{parent.pid}/children")
-                .read_text().split()} if parent.poll() is None else set()
+    out, argv, parent, children = _parent_of_two_workers(tmp_path)
     for trial in _wait_for_running(out, children, 2):
         os.kill(trial.user_attrs["pid"], signal.SIGKILL)
     _, stderr = parent.communicate(timeout=60)

@@ -79,8 +79,20 @@ def _one_image(x, where):
     return x4
 
 
-@dataclass
-class ConvExplanation:
+class _WorkedText:
+    """Prints as its ``lines``: in a terminal, and in Jupyter as preformatted text."""
+
+    def to_text(self):
+        return "\n".join(self.lines)
+
+    __str__ = __repr__ = to_text
+
+    def _repr_html_(self):
+        return f"<pre>{html.escape(self.to_text())}</pre>"
+
+
+@dataclass(repr=False)
+class ConvExplanation(_WorkedText):
     """Every number of one tiny convolution, forward and backward (float64; batch axis dropped).
 
     Attributes
@@ -106,14 +118,6 @@ class ConvExplanation:
     db: np.ndarray
     dx_as_convolution: np.ndarray
     lines: list = field(default_factory=list)
-
-    def to_text(self):
-        return "\n".join(self.lines)
-
-    __str__ = __repr__ = to_text
-
-    def _repr_html_(self):
-        return f"<pre>{html.escape(self.to_text())}</pre>"
 
 
 def explain_conv(x, W, b=0.0, dout=None, stride=1, padding=0, precision=4):
@@ -211,8 +215,8 @@ def _dx_line(e, c, y, z, p):
         (f" = {_num(e.dx[c, y, z], p)}" if terms else "")
 
 
-@dataclass
-class PoolExplanation:
+@dataclass(repr=False)
+class PoolExplanation(_WorkedText):
     """Every number of one tiny max pool, forward and backward (float64; batch axis dropped).
 
     Attributes
@@ -231,14 +235,6 @@ class PoolExplanation:
     dx: np.ndarray
     argmax: list
     lines: list = field(default_factory=list)
-
-    def to_text(self):
-        return "\n".join(self.lines)
-
-    __str__ = __repr__ = to_text
-
-    def _repr_html_(self):
-        return f"<pre>{html.escape(self.to_text())}</pre>"
 
 
 def explain_pool(x, kernel_size=2, stride=None, dout=None, precision=4):
