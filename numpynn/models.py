@@ -109,14 +109,14 @@ def mlp(n_in, hidden, n_out, activation="relu", init="xavier_uniform", dropout=0
     layers = []
     for d_in, d_out in zip(widths[:-1], widths[1:]):
         layers.append(Linear(d_in, d_out, init=init, rng=rng, dtype=dtype))
-        layers += _hidden_tail(d_out, activation, dropout, batchnorm, rng, dtype)
+        layers += hidden_tail(d_out, activation, dropout, batchnorm, rng, dtype)
     layers.append(Linear(widths[-1], n_out, init=init, rng=rng, dtype=dtype))
     if output is not None:
         layers.append(ACTIVATION_LAYERS[output]())
     return Sequential(layers)
 
 
-def _hidden_tail(width, activation, dropout, batchnorm, rng, dtype):
+def hidden_tail(width, activation, dropout, batchnorm, rng, dtype):
     """The layers after one hidden Linear: BatchNorm, activation, Dropout (each optional)."""
     layers = [BatchNorm(width, dtype=dtype)] if batchnorm else []
     if ACTIVATION_CHOICES[activation] is not None:
@@ -166,7 +166,7 @@ def _head(layers, shape, hidden, n_out, rng, dtype, init="he_normal", std=None, 
     layers.append(Flatten())
     for d_in, d_out in zip(widths[:-1], widths[1:]):
         layers.append(Linear(d_in, d_out, init=init, std=std, rng=rng, dtype=dtype))
-        layers += _hidden_tail(d_out, "relu", dropout, batchnorm, rng, dtype)
+        layers += hidden_tail(d_out, "relu", dropout, batchnorm, rng, dtype)
     layers.append(Linear(widths[-1], n_out, init=init, std=std, rng=rng, dtype=dtype))
     return layers
 

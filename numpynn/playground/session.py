@@ -15,8 +15,9 @@ import time
 import numpy as np
 
 from numpynn.data import points
-from numpynn.layers import ACTIVATION_LAYERS, BatchNorm, Dropout, Linear
+from numpynn.layers import ACTIVATION_LAYERS, Linear
 from numpynn.losses import LOSSES
+from numpynn.models import hidden_tail
 from numpynn.optim import OPTIMIZERS
 from numpynn.sequential import Sequential
 from numpynn.training.trainer import Trainer, TrainingDiverged
@@ -63,11 +64,8 @@ def build_model(settings, n_in):
     layers, width = [], n_in
     for spec in settings.layers:
         layers.append(Linear(width, spec.units, init=spec.init, rng=rng, dtype=DTYPE))
-        if spec.batchnorm:
-            layers.append(BatchNorm(spec.units, dtype=DTYPE))
-        layers += _activation_layers(spec.activation)
-        if spec.dropout:
-            layers.append(Dropout(spec.dropout, rng=np.random.default_rng(rng.integers(2**63))))
+        layers += hidden_tail(spec.units, spec.activation, spec.dropout, spec.batchnorm, rng,
+                              DTYPE)   # BatchNorm?, activation, Dropout? as numpynn's mlp
         width = spec.units
     layers.append(Linear(width, 1, init=OUTPUT_INIT, rng=rng, dtype=DTYPE))
     layers += _activation_layers(output_activation(settings))
