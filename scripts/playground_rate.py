@@ -10,36 +10,19 @@ drawn in the last second; #sps: training steps a second) once a second.
 Prints each sample and their medians. The issue's bar: at least 10 screen updates a second.
 """
 import argparse
-import os
 import shutil
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from test_playground_browser import CHROMEDRIVER, CHROMIUM, _open, _text  # noqa: E402
+from test_playground_browser import _open, _text, start_chromium  # noqa: E402
 
 from numpynn.playground.app import bind, make_server, url_of  # noqa: E402
 
 SET_UP = "dataset=spiral&seed=0&lr=0.01&layers=8:tanh:xavier_uniform:0:0,8:tanh:xavier_uniform:0:0"
-
-
-def chromium():
-    os.environ["SE_OFFLINE"] = "true"
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    profile = tempfile.mkdtemp(prefix="numpynn-chromium-")
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", f"--user-data-dir={profile}"):
-        options.add_argument(flag)
-    return webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options), profile
 
 
 def main():
@@ -49,7 +32,7 @@ def main():
     sock = bind("127.0.0.1", 0)
     server = make_server(sock)
     threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True).start()
-    browser, profile = chromium()
+    browser, profile = start_chromium()
     try:
         _open(browser, url_of(sock), SET_UP)
         browser.find_element("id", "train").click()

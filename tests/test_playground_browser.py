@@ -36,11 +36,9 @@ def url():
     thread.join(10)
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-        pytest.fail(f"{CHROMIUM} or {CHROMEDRIVER} is missing: apt-get install chromium "
-                    "chromium-driver")
+def start_chromium():
+    """Debian's headless Chromium under Selenium, offline, in a fresh profile folder:
+    ``(driver, profile)``; the caller quits the driver and removes the folder."""
     os.environ["SE_OFFLINE"] = "true"  # Selenium Manager must never fetch a browser or driver
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
@@ -53,7 +51,15 @@ def browser():
                  "--disable-sync", "--no-first-run", f"--user-data-dir={profile}",
                  "--window-size=1400,1000"):
         options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    return webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options), profile
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+        pytest.fail(f"{CHROMIUM} or {CHROMEDRIVER} is missing: apt-get install chromium "
+                    "chromium-driver")
+    driver, profile = start_chromium()
     yield driver
     driver.quit()
     shutil.rmtree(profile, ignore_errors=True)
