@@ -427,6 +427,41 @@ def test_ctrl_c_prints_one_line_and_the_run_resumes(tmp_path, runs, monkeypatch)
     assert_same_model(runs / "three" / "model.npz", run_dir / "model.npz")
 
 
+def test_ctrl_c_during_an_extension_import_is_still_ctrl_c(tmp_path, runs, monkeypatch):
+    # Ctrl-C while a compiled module initialises (the first `import scipy` of a run) reaches
+    # Python as "ImportError: initialization failed" caused by the KeyboardInterrupt
+    from numpynn.training.trainer import Trainer
+    run_epoch = Trainer._run_epoch
+
+    def interrupted(self, loop, epoch, val):
+        if epoch == 1:
+            try:
+                raise KeyboardInterrupt
+            except KeyboardInterrupt as err:
+                raise ImportError("initialization failed") from err
+        return run_epoch(self, loop, epoch, val)
+
+    run_dir = tmp_path / "run"
+    monkeypatch.setattr(Trainer, "_run_epoch", interrupted)
+    code, out, err = run_cli("train", "--epochs", 3, *TINY, "--out", run_dir)
+    assert code == 130
+    assert err == f"numpynn train: interrupted; resume with numpynn train --resume {run_dir}\n"
+    monkeypatch.setattr(Trainer, "_run_epoch", run_epoch)
+    assert run_cli("train", "--resume", run_dir, "--no-plots")[0] == 0
+    assert_same_model(runs / "three" / "model.npz", run_dir / "model.npz")
+
+
+def test_an_import_error_of_its_own_is_not_taken_for_ctrl_c(tmp_path, monkeypatch):
+    from numpynn.training.trainer import Trainer
+
+    def broken(self, loop, epoch, val):
+        raise ImportError("libfoo.so: cannot open shared object file")
+
+    monkeypatch.setattr(Trainer, "_run_epoch", broken)
+    with pytest.raises(ImportError, match="libfoo"):
+        run_cli("train", "--epochs", 3, *TINY, "--out", tmp_path / "run")
+
+
 def test_ctrl_c_in_a_real_process_exits_130(tmp_path):
     proc = child("train", "--epochs", 100000, *TINY, "--out", tmp_path / "run")
     proc.stdout.readline()

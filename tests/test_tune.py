@@ -201,6 +201,32 @@ def test_ctrl_c_fails_the_running_trial_in_one_line_and_the_same_command_continu
                                             for t in study.get_trials())
 
 
+def test_ctrl_c_while_a_trial_imports_an_extension_module_is_still_ctrl_c(
+        tmp_path, capsys, monkeypatch):
+    # the real process above can get its SIGINT while the trial's first `import scipy` runs:
+    # Python then raises "ImportError: initialization failed" caused by the KeyboardInterrupt
+    from numpynn.cli import run as runs
+    train = runs.train
+
+    def interrupted(*args, **kwargs):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as err:
+            raise ImportError("initialization failed") from err
+
+    out = tmp_path / "out"
+    argv = ["tune", "--config", str(_search(tmp_path)), "--out", str(out), "--trials", "2",
+            "--no-plots", "--study", "search"]
+    monkeypatch.setattr(runs, "train", interrupted)
+    assert main(argv) == 130
+    assert capsys.readouterr().err.strip() == INTERRUPTED
+    [stopped] = _study(out).get_trials()
+    assert stopped.state.name == "FAIL"
+    assert stopped.user_attrs["fail_reason"] == "interrupted (Ctrl-C)"
+    monkeypatch.setattr(runs, "train", train)
+    assert main(argv) == 0 and _finished(_study(out)) == 2
+
+
 def _parent_of_two_workers(tmp_path):
     """``numpynn tune --workers 2`` started in a subprocess: (out, argv, parent, children)."""
     out = tmp_path / "out"

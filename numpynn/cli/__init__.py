@@ -12,6 +12,7 @@ import warnings
 from importlib import import_module
 
 from numpynn._helpers.extras import MissingExtraError
+from numpynn._helpers.interrupts import caused_by_ctrl_c
 from numpynn.cli.errors import UsageError
 
 # name -> one-line help; the module is numpynn.cli.commands.<name>
@@ -65,8 +66,8 @@ def main(argv=None):
         name = f"numpynn {args.command}"
         with _one_line_warnings(name):
             return _run(args, name)
-    except KeyboardInterrupt as err:
-        if os.environ.get("NUMPYNN_DEBUG"):
+    except (KeyboardInterrupt, Exception) as err:
+        if os.environ.get("NUMPYNN_DEBUG") or not caused_by_ctrl_c(err):
             raise
         run_dir = getattr(err, "run_dir", None)   # a run folder was being written
         hint = f"; resume with numpynn train --resume {run_dir}" if run_dir else ""
@@ -87,7 +88,7 @@ def _run(args, name):
         _discard_stdout()
         return 0
     except (UsageError, MissingExtraError, ValueError, TypeError, OSError) as err:
-        if os.environ.get("NUMPYNN_DEBUG"):
+        if os.environ.get("NUMPYNN_DEBUG") or caused_by_ctrl_c(err):
             raise
         first, *rest = str(err).strip().splitlines() or [type(err).__name__]
         print(f"{name}: error: {first}", file=sys.stderr)

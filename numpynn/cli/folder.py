@@ -15,6 +15,7 @@
 import contextlib
 import dataclasses
 
+from numpynn._helpers.interrupts import caused_by_ctrl_c
 from numpynn._helpers.io import LockHeld, exclusive_lock, remove_stale_parts
 from numpynn.cli.config import FIELD_NAMES, format_value
 
@@ -52,8 +53,8 @@ def writing(run_dir, flag, subfolders=(), marker=None):
             remove_stale_parts(folder)
         try:
             yield
-        except KeyboardInterrupt:
-            if marker is not None and (run_dir / marker).exists():
+        except (KeyboardInterrupt, Exception) as err:
+            if caused_by_ctrl_c(err) and marker is not None and (run_dir / marker).exists():
                 raise RunInterrupted(run_dir) from None
             raise
 

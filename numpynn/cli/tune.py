@@ -26,6 +26,7 @@ import warnings
 from pathlib import Path
 
 from numpynn._helpers.extras import require
+from numpynn._helpers.interrupts import caused_by_ctrl_c
 from numpynn._helpers.io import atomic_write_text
 from numpynn.cli import run as runs
 from numpynn.cli import tune_faults as faults
@@ -195,7 +196,9 @@ def objective(spec, out, n_trials, data_dir=None):
         except TrainingDiverged as err:
             trial.set_user_attr(FAIL_REASON, str(err).splitlines()[0])
             raise
-        except KeyboardInterrupt:   # Optuna fails the trial, then lets it through
+        except (KeyboardInterrupt, Exception) as err:   # Optuna fails the trial, then
+            if not caused_by_ctrl_c(err):                 # lets the error through
+                raise
             trial.set_user_attr(FAIL_REASON, "interrupted (Ctrl-C)")
             raise StudyInterrupted() from None
         if reporter.pruned_epoch is not None:

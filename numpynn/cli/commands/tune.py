@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+from numpynn._helpers.interrupts import caused_by_ctrl_c
 from numpynn.cli.errors import UsageError
 
 SUPPRESS = argparse.SUPPRESS
@@ -53,7 +54,9 @@ def run(args):
 
     try:
         return _tune(args)
-    except KeyboardInterrupt:   # Ctrl-C: one line, exit 130, and how to go on
+    except (KeyboardInterrupt, Exception) as err:   # Ctrl-C: one line, exit 130, and how
+        if not caused_by_ctrl_c(err):                 # to go on
+            raise
         raise tune.StudyInterrupted() from None
 
 
