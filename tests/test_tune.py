@@ -40,6 +40,11 @@ INSTALL_PG = ("PostgreSQL is not installed: apt-get install -y postgresql (scrip
               "installs it)")
 
 
+# epochs of a trial that a test stops mid-training: about 3 s of training, so that two workers
+# train at once and the signal lands inside a trial, not between two
+STOPPED_EPOCHS = 250
+
+
 def _search(tmp_path, epochs=2, pruner="none", text=None):
     path = tmp_path / "search.toml"
     path.write_text(text or TINY.format(epochs=epochs, pruner=pruner))
@@ -131,12 +136,7 @@ def test_local_workers_share_the_study_and_a_killed_worker_fails_only_its_trial(
     assert main(command[3:-2] + ["--trials", "1", "--study", "search"]) == 0   # makes the study
     victim, other = (subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                       cwd=Path(__file__).parents[1]) for _ in range(2))
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not any(
-            t.state.name == "RUNNING" and t.user_attrs.get("pid") == victim.pid
-            for t in _study(out).get_trials()):
-        time.sleep(0.05)
-    time.sleep(0.3)   # mid-trial
+    _wait_for_running(out, lambda: {victim.pid}, 1)   # mid-trial
     os.kill(victim.pid, signal.SIGKILL)
     victim.wait()
     assert other.wait(timeout=120) == 0, other.stderr.read()
@@ -159,19 +159,20 @@ def test_workers_flag_runs_k_processes_on_one_study(tmp_path):
 
 def _wait_for_running(out, pids, count, storage=None, name="search", timeout=90):
     """Poll the study until ``count`` trials run in the processes ``pids`` (a callable, for
-    workers whose pids are not known in advance): their training has started."""
+    workers whose pids are not known in advance) and each has reported an epoch: their
+    training has started, past the imports and the data loading."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
             running = [t for t in _study(out, storage, name).get_trials()
-                       if t.state.name == "RUNNING" and t.user_attrs.get("pid") in pids()]
+                       if t.state.name == "RUNNING" and t.user_attrs.get("pid") in pids()
+                       and t.intermediate_values]
         except KeyError:   # the study is not created yet
             running = []
         if len(running) >= count:
-            time.sleep(0.5)   # mid-trial
             return running
         time.sleep(0.05)
-    raise AssertionError(f"no {count} running trial(s) after {timeout} s")
+    raise AssertionError(f"no {count} training trial(s) after {timeout} s")
 
 
 def _gone(pid):
@@ -183,8 +184,8 @@ INTERRUPTED = "numpynn tune: interrupted; run the same command again to continue
 
 def test_ctrl_c_fails_the_running_trial_in_one_line_and_the_same_command_continues(tmp_path):
     out = tmp_path / "out"
-    argv = ["tune", "--config", str(_search(tmp_path, epochs=60)), "--out", str(out),
-            "--trials", "2", "--no-plots", "--study", "search"]
+    argv = ["tune", "--config", str(_search(tmp_path, epochs=STOPPED_EPOCHS)), "--out",
+            str(out), "--trials", "2", "--no-plots", "--study", "search"]
     worker = subprocess.Popen([sys.executable, "-c", CLI, *argv], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True, cwd=Path(__file__).parents[1])
     [trial] = _wait_for_running(out, lambda: {worker.pid}, 1)
@@ -230,8 +231,8 @@ def test_ctrl_c_while_a_trial_imports_an_extension_module_is_still_ctrl_c(
 def _parent_of_two_workers(tmp_path):
     """``numpynn tune --workers 2`` started in a subprocess: (out, argv, parent, children)."""
     out = tmp_path / "out"
-    argv = ["tune", "--config", str(_search(tmp_path, epochs=60)), "--out", str(out),
-            "--trials", "3", "--workers", "2", "--no-plots", "--study", "search"]
+    argv = ["tune", "--config", str(_search(tmp_path, epochs=STOPPED_EPOCHS)), "--out",
+            str(out), "--trials", "3", "--workers", "2", "--no-plots", "--study", "search"]
     parent = subprocess.Popen([sys.executable, "-c", CLI, *argv], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True, cwd=Path(__file__).parents[1])
 

@@ -179,10 +179,20 @@ def suggest(trial, space):
 
 
 def objective(spec, out, n_trials, data_dir=None):
-    """Optuna's objective: train one trial's config in ``out/trials/NNNN``, return its value."""
+    """Optuna's objective: train one trial's config in ``out/trials/NNNN``, return its value.
+    Ctrl-C anywhere in it fails the trial with ``fail_reason`` "interrupted (Ctrl-C)"."""
     optuna = _optuna()
 
     def run_trial(trial):
+        try:
+            return train_trial(trial)
+        except (KeyboardInterrupt, Exception) as err:   # Optuna fails the trial, then
+            if not caused_by_ctrl_c(err):                 # lets the error through
+                raise
+            trial.set_user_attr(FAIL_REASON, "interrupted (Ctrl-C)")
+            raise StudyInterrupted() from None
+
+    def train_trial(trial):
         trial.set_user_attr("host", faults.HOST)
         trial.set_user_attr("pid", os.getpid())
         if _taken_before(trial) >= n_trials:
@@ -196,11 +206,6 @@ def objective(spec, out, n_trials, data_dir=None):
         except TrainingDiverged as err:
             trial.set_user_attr(FAIL_REASON, str(err).splitlines()[0])
             raise
-        except (KeyboardInterrupt, Exception) as err:   # Optuna fails the trial, then
-            if not caused_by_ctrl_c(err):                 # lets the error through
-                raise
-            trial.set_user_attr(FAIL_REASON, "interrupted (Ctrl-C)")
-            raise StudyInterrupted() from None
         if reporter.pruned_epoch is not None:
             raise optuna.TrialPruned(f"pruned after epoch {reporter.pruned_epoch + 1}")
         return float(result.trainer.history.history[spec.tune["metric"]][-1])
