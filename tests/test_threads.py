@@ -123,10 +123,12 @@ def nobody_chose(monkeypatch):
         yield
 
 
-def test_a_sample_by_sample_fit_trains_on_one_blas_thread_and_restores_the_count(nobody_chose):
+@pytest.mark.parametrize("batch_size", [1, 4])   # the course MLP: 1.4 and 5.6 MFLOP a step
+def test_a_sample_by_sample_fit_trains_on_one_blas_thread_and_restores_the_count(
+        nobody_chose, batch_size):
     assert threads_module.chosen() is None
     assert numpy_blas_threads() == 2
-    assert fit_seeing_threads(batch_size=1) == {1}
+    assert fit_seeing_threads(batch_size, widths=(784, 256, 128, 64, 10)) == {1}
     assert numpy_blas_threads() == 2
 
 

@@ -24,7 +24,7 @@ The design, in the order a training step meets it:
 4. **Aligned arrays** (:mod:`aligned`): the arrays made once and used every step start on a
    cache line, as PyTorch's do.
 5. **Threads by step size** (:mod:`step_threads`, used by the Trainer's loop): when the user
-   chose no thread count, steps under 4 MFLOP (sample by sample) run on one BLAS thread,
+   chose no thread count, steps under 8 MFLOP (the seed MLP up to batch 5) run on one BLAS thread,
    where a second one costs more than it gives.
 
 Equality: the fast and reference optimizer updates agree to 1e-10 in float64 for every option

@@ -23,8 +23,10 @@ from numpynn import threads
 from numpynn._speed import blas
 
 # training FLOPs of one step (6 per weight per sample: 2 forward, 4 backward) below which one
-# BLAS thread is faster: the seed MLP's step at batch 1 is 1.45e6, at batch 8 1.2e7
-ONE_THREAD_FLOPS = 4e6
+# BLAS thread is faster. Measured on the seed MLP (1.41e6 a sample), one process alternating 1
+# and 2 threads: one thread 1.41x faster at batch 2 and 1.23-1.81x at batch 4 (5.6e6); two
+# threads 1.10x faster at batch 6 (8.5e6), even at 8 to 32, 1.24x at 64 (docs/performance.md)
+ONE_THREAD_FLOPS = 8e6
 
 
 def step_flops(model, batch_size):
