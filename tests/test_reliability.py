@@ -408,37 +408,28 @@ def test_a_new_total_of_epochs_in_config_toml_is_applied_and_recorded(run_dir):
 
 
 # -- 6. Ctrl-C and a damaged metrics.json ----------------------------------------------------
-def test_ctrl_c_prints_one_line_and_the_run_resumes(tmp_path, runs, monkeypatch):
-    from numpynn.training.trainer import Trainer
-    run_epoch = Trainer._run_epoch
-
-    def interrupted(self, loop, epoch, val):
-        if epoch == 1:
-            raise KeyboardInterrupt
-        return run_epoch(self, loop, epoch, val)
-
-    run_dir = tmp_path / "run"
-    monkeypatch.setattr(Trainer, "_run_epoch", interrupted)
-    code, out, err = run_cli("train", "--epochs", 3, *TINY, "--out", run_dir)
-    assert code == 130
-    assert err == f"numpynn train: interrupted; resume with numpynn train --resume {run_dir}\n"
-    monkeypatch.setattr(Trainer, "_run_epoch", run_epoch)
-    assert run_cli("train", "--resume", run_dir, "--no-plots")[0] == 0
-    assert_same_model(runs / "three" / "model.npz", run_dir / "model.npz")
+def _ctrl_c():
+    raise KeyboardInterrupt
 
 
-def test_ctrl_c_during_an_extension_import_is_still_ctrl_c(tmp_path, runs, monkeypatch):
+def _ctrl_c_in_an_extension_import():
     # Ctrl-C while a compiled module initialises (the first `import scipy` of a run) reaches
     # Python as "ImportError: initialization failed" caused by the KeyboardInterrupt
+    try:
+        raise KeyboardInterrupt
+    except KeyboardInterrupt as err:
+        raise ImportError("initialization failed") from err
+
+
+@pytest.mark.parametrize("ctrl_c", [_ctrl_c, _ctrl_c_in_an_extension_import],
+                         ids=["plain", "in-an-import"])
+def test_ctrl_c_prints_one_line_and_the_run_resumes(tmp_path, runs, monkeypatch, ctrl_c):
     from numpynn.training.trainer import Trainer
     run_epoch = Trainer._run_epoch
 
     def interrupted(self, loop, epoch, val):
         if epoch == 1:
-            try:
-                raise KeyboardInterrupt
-            except KeyboardInterrupt as err:
-                raise ImportError("initialization failed") from err
+            ctrl_c()
         return run_epoch(self, loop, epoch, val)
 
     run_dir = tmp_path / "run"
