@@ -228,6 +228,37 @@ def test_ctrl_c_while_a_trial_imports_an_extension_module_is_still_ctrl_c(
     assert main(argv) == 0 and _finished(_study(out)) == 2
 
 
+def test_ctrl_c_during_a_journal_write_lets_the_write_finish_and_leaves_no_lock(tmp_path):
+    # a Ctrl-C right after Optuna's journal took its file lock, before the code that releases
+    # it: the lock stayed, and the worker's next write (failing its trial) waited 30 s for it
+    import optuna
+    from optuna.storages.journal import _file
+
+    from numpynn.cli import tune
+    study = optuna.create_study(storage=tune.open_storage(None, tmp_path), study_name="s")
+    patched = {lock: lock.acquire for lock in (_file.JournalFileSymlinkLock,
+                                               _file.JournalFileOpenLock)}
+
+    def acquire_then_ctrl_c(self):
+        acquired = patched[type(self)](self)
+        os.kill(os.getpid(), signal.SIGINT)
+        return acquired
+
+    handler = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        for lock in patched:
+            lock.acquire = acquire_then_ctrl_c
+        with pytest.raises(KeyboardInterrupt):
+            study.set_user_attr("written", True)
+    finally:
+        for lock, acquire in patched.items():
+            lock.acquire = acquire
+        signal.signal(signal.SIGINT, handler)
+    assert list(tmp_path.iterdir()) == [tmp_path / tune.JOURNAL]   # no lock file left
+    again = optuna.load_study(study_name="s", storage=tune.open_storage(None, tmp_path))
+    assert again.user_attrs == {"written": True}
+
+
 def _parent_of_two_workers(tmp_path):
     """``numpynn tune --workers 2`` started in a subprocess: (out, argv, parent, children)."""
     out = tmp_path / "out"

@@ -5,7 +5,13 @@ time that is Python code and the exception arrives as itself. When it lands whil
 extension module initialises (the first ``import scipy`` inside a training run), the import
 machinery reports ``ImportError: initialization failed`` instead, with the KeyboardInterrupt
 as its cause. The commands treat both the same: one "interrupted" line and exit code 130.
+
+A Ctrl-C can also land where it leaves a lock behind: :func:`ctrl_c_deferred` holds it until a
+short critical section has finished.
 """
+import contextlib
+import signal
+import threading
 
 
 def caused_by_ctrl_c(err):
@@ -18,3 +24,21 @@ def caused_by_ctrl_c(err):
         seen.add(id(err))
         err = err.__cause__ or err.__context__
     return False
+
+
+@contextlib.contextmanager
+def ctrl_c_deferred():
+    """Context manager: a Ctrl-C (SIGINT) inside is raised as KeyboardInterrupt when the block
+    ends, so the block's work is never cut in half. For short critical sections only, such as
+    an append to a locked file; in the main thread (elsewhere the block runs as it is)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if received:
+        raise KeyboardInterrupt

@@ -26,7 +26,7 @@ import warnings
 from pathlib import Path
 
 from numpynn._helpers.extras import require
-from numpynn._helpers.interrupts import caused_by_ctrl_c
+from numpynn._helpers.interrupts import caused_by_ctrl_c, ctrl_c_deferred
 from numpynn._helpers.io import atomic_write_text
 from numpynn.cli import run as runs
 from numpynn.cli import tune_faults as faults
@@ -58,6 +58,17 @@ def _optuna():
 
 
 # ------------------------------------------------------------------------------- storage
+def _journal_file(backend):
+    """Optuna's journal file whose appends are never cut by Ctrl-C: one landing between taking
+    the file's lock and the ``try`` that releases it would leave the lock to this very process,
+    whose next write (failing the trial) would wait out Optuna's 30 s grace period."""
+    class CtrlCSafeJournalFile(backend):
+        def append_logs(self, logs):
+            with ctrl_c_deferred():
+                super().append_logs(logs)
+    return CtrlCSafeJournalFile
+
+
 def open_storage(url, out):
     """The Optuna storage: a journal file in ``out`` when ``url`` is None, else the database."""
     optuna = _optuna()
@@ -65,7 +76,8 @@ def open_storage(url, out):
         from optuna.storages.journal import JournalFileBackend
 
         Path(out).mkdir(parents=True, exist_ok=True)
-        return optuna.storages.JournalStorage(JournalFileBackend(str(Path(out) / JOURNAL)))
+        return optuna.storages.JournalStorage(_journal_file(JournalFileBackend)(
+            str(Path(out) / JOURNAL)))
     if not url.startswith(("postgresql://", "postgresql+psycopg://", "sqlite:///")):
         raise ValueError(f"--storage {mask(url)}: expected postgresql://USER:PASSWORD@HOST/DB\n"
                          "help: leave --storage out to keep the study in a file in --out")
