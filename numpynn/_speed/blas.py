@@ -101,16 +101,17 @@ def _outer_check(routine, dtype, real):
     return bool(np.array_equal(out, np.multiply(x[:, None], y)))
 
 
+# NumPy's OpenBLAS, found once; None when it is not found or not wanted (NUMPYNN_BLAS=numpy)
+_LIBRARY = None if os.environ.get("NUMPYNN_BLAS", "").lower() == "numpy" else _library()
+
+
 def _find_routines(name, argtypes, check):
-    """dtype -> checked routine ``?<name>``; empty when NumPy's BLAS is not found or not
-    wanted."""
-    if os.environ.get("NUMPYNN_BLAS", "").lower() == "numpy":
+    """dtype -> checked routine ``?<name>``; empty without :data:`_LIBRARY`."""
+    if _LIBRARY is None:
         return {}
-    library = _library()
     routines = {}
     for dtype, (letter, real) in _LETTER.items():
-        routine = _routine(library, letter + name, argtypes(real)) if library is not None \
-            else None
+        routine = _routine(_LIBRARY, letter + name, argtypes(real))
         if routine is not None and check(routine, dtype, real):
             routines[dtype] = routine
     return routines
@@ -123,12 +124,10 @@ BACKEND = "blas" if _ROUTINES else "numpy"
 
 def _thread_routines():
     """(get, set) of the thread count of NumPy's OpenBLAS, or (None, None)."""
-    wanted = os.environ.get("NUMPYNN_BLAS", "").lower() != "numpy"
-    library = _library() if wanted else None
-    if library is None:
+    if _LIBRARY is None:
         return None, None
-    get, put = (getattr(library, f"scipy_openblas_{verb}_num_threads64_", None)
-                or getattr(library, f"openblas_{verb}_num_threads", None)
+    get, put = (getattr(_LIBRARY, f"scipy_openblas_{verb}_num_threads64_", None)
+                or getattr(_LIBRARY, f"openblas_{verb}_num_threads", None)
                 for verb in ("get", "set"))
     if get is None or put is None:
         return None, None
@@ -149,6 +148,8 @@ def set_threads(n):
     context manager); does nothing when it is not found."""
     if _SET_THREADS is not None:
         _SET_THREADS(n)
+
+
 OUTER_BLAS_MIN = 16_384   # entries of an outer product from which BLAS's gemm beats NumPy's
 
 
