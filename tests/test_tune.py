@@ -1,6 +1,7 @@
 """numpynn tune: search configs, the embedded journal study, resuming, local workers, kill -9,
 pruning, divergence, results that retrain exactly, and a study shared through a real
 PostgreSQL server that this module starts and always stops."""
+import contextlib
 import glob
 import os
 import shutil
@@ -228,14 +229,11 @@ def test_ctrl_c_while_a_trial_imports_an_extension_module_is_still_ctrl_c(
     assert main(argv) == 0 and _finished(_study(out)) == 2
 
 
-def test_ctrl_c_during_a_journal_write_lets_the_write_finish_and_leaves_no_lock(tmp_path):
-    # a Ctrl-C right after Optuna's journal took its file lock, before the code that releases
-    # it: the lock stayed, and the worker's next write (failing its trial) waited 30 s for it
-    import optuna
+@contextlib.contextmanager
+def _ctrl_c_when_the_journal_is_locked():
+    """Inside: each time Optuna's journal takes its file lock, this process gets a SIGINT."""
     from optuna.storages.journal import _file
 
-    from numpynn.cli import tune
-    study = optuna.create_study(storage=tune.open_storage(None, tmp_path), study_name="s")
     patched = {lock: lock.acquire for lock in (_file.JournalFileSymlinkLock,
                                                _file.JournalFileOpenLock)}
 
@@ -244,19 +242,47 @@ def test_ctrl_c_during_a_journal_write_lets_the_write_finish_and_leaves_no_lock(
         os.kill(os.getpid(), signal.SIGINT)
         return acquired
 
-    handler = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         for lock in patched:
             lock.acquire = acquire_then_ctrl_c
-        with pytest.raises(KeyboardInterrupt):
-            study.set_user_attr("written", True)
+        yield
     finally:
         for lock, acquire in patched.items():
             lock.acquire = acquire
+
+
+def test_ctrl_c_during_a_journal_write_lets_the_write_finish_and_leaves_no_lock(tmp_path):
+    # a Ctrl-C right after Optuna's journal took its file lock, before the code that releases
+    # it: the lock stayed, and the worker's next write (failing its trial) waited 30 s for it
+    import optuna
+
+    from numpynn.cli import tune
+    study = optuna.create_study(storage=tune.open_storage(None, tmp_path), study_name="s")
+    handler = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt), _ctrl_c_when_the_journal_is_locked():
+            study.set_user_attr("written", True)
+    finally:
         signal.signal(signal.SIGINT, handler)
     assert list(tmp_path.iterdir()) == [tmp_path / tune.JOURNAL]   # no lock file left
     again = optuna.load_study(study_name="s", storage=tune.open_storage(None, tmp_path))
     assert again.user_attrs == {"written": True}
+
+
+def test_an_ignored_ctrl_c_during_a_journal_write_stays_ignored(tmp_path):
+    # `nohup numpynn tune ... &` starts with SIGINT ignored: the journal's deferral must not
+    # turn that SIGINT into a KeyboardInterrupt
+    import optuna
+
+    from numpynn.cli import tune
+    study = optuna.create_study(storage=tune.open_storage(None, tmp_path), study_name="s")
+    handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with _ctrl_c_when_the_journal_is_locked():
+            study.set_user_attr("written", True)
+    finally:
+        signal.signal(signal.SIGINT, handler)
+    assert study.user_attrs == {"written": True}
 
 
 def _parent_of_two_workers(tmp_path):

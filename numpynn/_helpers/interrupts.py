@@ -28,9 +28,10 @@ def caused_by_ctrl_c(err):
 
 @contextlib.contextmanager
 def ctrl_c_deferred():
-    """Context manager: a Ctrl-C (SIGINT) inside is raised as KeyboardInterrupt when the block
-    ends, so the block's work is never cut in half. For short critical sections only, such as
-    an append to a locked file; in the main thread (elsewhere the block runs as it is)."""
+    """Context manager: a Ctrl-C (SIGINT) inside is delivered when the block ends, to the
+    handler that was in place (Python's raises KeyboardInterrupt; an ignored SIGINT stays
+    ignored), so the block's work is never cut in half. For short critical sections only,
+    such as an append to a locked file; in the main thread (elsewhere the block runs as it is)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -40,5 +41,5 @@ def ctrl_c_deferred():
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
-    if received:
-        raise KeyboardInterrupt
+        if received:
+            signal.raise_signal(signal.SIGINT)
