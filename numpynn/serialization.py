@@ -34,6 +34,7 @@ import zlib
 
 import numpy as np
 
+from numpynn._helpers.interrupts import ctrl_c_deferred
 from numpynn._helpers.io import atomic_path
 from numpynn._helpers.limits import check_memory, format_bytes, parse_nested
 from numpynn.layers import LAYERS
@@ -54,11 +55,16 @@ class ModelFileError(ValueError):
 
 # -- generic safe archive I/O (also used by training checkpoints) ------------------------------
 def write_npz(path, arrays, meta):
-    """Atomically write ``arrays`` (dict of str -> ndarray) and JSON ``meta`` to ``path``."""
+    """Atomically write ``arrays`` (dict of str -> ndarray) and JSON ``meta`` to ``path``.
+
+    A Ctrl-C during the write is raised once the file is in place (:func:`ctrl_c_deferred`):
+    cut short inside ``np.savez``, it could leave the zip archive open on a closed file, and
+    Python would print a traceback from the archive's ``__del__`` after numpynn's one line.
+    """
     if META_KEY in arrays:
         raise ValueError(f"array name {META_KEY!r} is reserved")
     payload = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
-    with atomic_path(path) as tmp:
+    with ctrl_c_deferred(), atomic_path(path) as tmp:
         with open(tmp, "wb") as f:
             np.savez(f, **{META_KEY: payload}, **arrays)
 

@@ -6,8 +6,8 @@ extension module initialises (the first ``import scipy`` inside a training run),
 machinery reports ``ImportError: initialization failed`` instead, with the KeyboardInterrupt
 as its cause. The commands treat both the same: one "interrupted" line and exit code 130.
 
-A Ctrl-C can also land where it leaves a lock behind: :func:`ctrl_c_deferred` holds it until a
-short critical section has finished.
+A Ctrl-C can also land where it leaves a lock behind, or a zip archive half open:
+:func:`ctrl_c_deferred` holds it until a short critical section has finished.
 """
 import contextlib
 import signal
@@ -31,7 +31,8 @@ def ctrl_c_deferred():
     """Context manager: a Ctrl-C (SIGINT) inside is delivered when the block ends, to the
     handler that was in place (Python's raises KeyboardInterrupt; an ignored SIGINT stays
     ignored), so the block's work is never cut in half. For short critical sections only,
-    such as an append to a locked file; in the main thread (elsewhere the block runs as it is)."""
+    such as an append to a locked file or the write of a checkpoint; in the main thread
+    (elsewhere the block runs as it is)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
