@@ -490,8 +490,13 @@ def test_ctrl_c_during_a_checkpoint_write_finishes_the_file_then_stops(tmp_path,
     unraisable = []
     monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
     path = tmp_path / "last.npz"
-    with pytest.raises(KeyboardInterrupt):
-        write_npz(path, {"W": np.arange(6.0).reshape(2, 3)}, {"epoch": 3})
+    # Python's own handler, also where the suite was started with SIGINT ignored (`... &`)
+    handler = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            write_npz(path, {"W": np.arange(6.0).reshape(2, 3)}, {"epoch": 3})
+    finally:
+        signal.signal(signal.SIGINT, handler)
     gc.collect()   # an archive left open complains when it is collected
     assert unraisable == []
     arrays, meta = read_npz(path)   # the write finished before the Ctrl-C was raised
