@@ -14,6 +14,7 @@ import ast
 import functools
 import importlib
 import inspect
+import signal
 
 import pytest
 
@@ -106,3 +107,13 @@ def rng():
     """A fresh, seeded generator per test."""
     import numpy as np
     return np.random.default_rng(0)
+
+
+@pytest.fixture
+def python_sigint_handler():
+    """Python's own SIGINT handler (a Ctrl-C raises KeyboardInterrupt) for one test, the old one
+    back afterwards: a suite started with SIGINT ignored (``... &`` in a non-interactive shell)
+    would otherwise ignore the SIGINT a Ctrl-C test raises."""
+    handler = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, handler)

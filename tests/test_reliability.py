@@ -473,7 +473,8 @@ def _numpy_savez_module():
     return npyio
 
 
-def test_ctrl_c_during_a_checkpoint_write_finishes_the_file_then_stops(tmp_path, monkeypatch):
+def test_ctrl_c_during_a_checkpoint_write_finishes_the_file_then_stops(tmp_path, monkeypatch,
+                                                                      python_sigint_handler):
     # The Ctrl-C that CI caught: a SIGINT right after np.savez opened its zip archive, before
     # the try that closes it. The archive, left open on the file that `with open` then closed,
     # printed "Exception ignored in: <function ZipFile.__del__ ...> ValueError: seek of closed
@@ -490,13 +491,8 @@ def test_ctrl_c_during_a_checkpoint_write_finishes_the_file_then_stops(tmp_path,
     unraisable = []
     monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
     path = tmp_path / "last.npz"
-    # Python's own handler, also where the suite was started with SIGINT ignored (`... &`)
-    handler = signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            write_npz(path, {"W": np.arange(6.0).reshape(2, 3)}, {"epoch": 3})
-    finally:
-        signal.signal(signal.SIGINT, handler)
+    with pytest.raises(KeyboardInterrupt):
+        write_npz(path, {"W": np.arange(6.0).reshape(2, 3)}, {"epoch": 3})
     gc.collect()   # an archive left open complains when it is collected
     assert unraisable == []
     arrays, meta = read_npz(path)   # the write finished before the Ctrl-C was raised

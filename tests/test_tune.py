@@ -251,19 +251,16 @@ def _ctrl_c_when_the_journal_is_locked():
             lock.acquire = acquire
 
 
-def test_ctrl_c_during_a_journal_write_lets_the_write_finish_and_leaves_no_lock(tmp_path):
+def test_ctrl_c_during_a_journal_write_lets_the_write_finish_and_leaves_no_lock(
+        tmp_path, python_sigint_handler):
     # a Ctrl-C right after Optuna's journal took its file lock, before the code that releases
     # it: the lock stayed, and the worker's next write (failing its trial) waited 30 s for it
     import optuna
 
     from numpynn.cli import tune
     study = optuna.create_study(storage=tune.open_storage(None, tmp_path), study_name="s")
-    handler = signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        with pytest.raises(KeyboardInterrupt), _ctrl_c_when_the_journal_is_locked():
-            study.set_user_attr("written", True)
-    finally:
-        signal.signal(signal.SIGINT, handler)
+    with pytest.raises(KeyboardInterrupt), _ctrl_c_when_the_journal_is_locked():
+        study.set_user_attr("written", True)
     assert list(tmp_path.iterdir()) == [tmp_path / tune.JOURNAL]   # no lock file left
     again = optuna.load_study(study_name="s", storage=tune.open_storage(None, tmp_path))
     assert again.user_attrs == {"written": True}
