@@ -156,6 +156,27 @@ def test_smoke_reports_one_progress_line_per_trial_with_the_time_left(smoke):
     assert lines[0].endswith(", repeat 1/1") and all("left" in line for line in lines[1:])
 
 
+def test_startup_times_time_the_import_users_get_with_bytecode_cached(monkeypatch):
+    # PYTHONDONTWRITEBYTECODE would make every timed import compile numpynn's modules anew
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    calls = []
+
+    def fake_run(cmd, env=None):
+        calls.append((cmd, env))
+        return subprocess.CompletedProcess(cmd, 0, stdout="0.001\n", stderr="")
+
+    monkeypatch.setattr(trials, "_run", fake_run)
+    times = trials.startup_times(repeats=3)
+    assert set(times) >= set(trials.STARTUP_SNIPPETS)
+    assert all(env is not None and "PYTHONDONTWRITEBYTECODE" not in env for _, env in calls)
+    assert all(env["PATH"] == os.environ["PATH"] for _, env in calls)   # the rest is kept
+    commands = [cmd for cmd, _ in calls]
+    for label in trials.STARTUP_SNIPPETS:   # one untimed run, then the timed repeats
+        code = f"; {trials.STARTUP_SNIPPETS[label]}; print("
+        runs = [i for i, cmd in enumerate(commands) if code in cmd[2]]
+        assert len(runs) == 4 and runs == list(range(runs[0], runs[0] + 4))
+
+
 def test_trial_progress_estimates_the_time_left_from_the_trials_done():
     lines, clock = [], iter([100.0, 110.0, 130.0, 250.0]).__next__  # trials of 10, 20, 120 s
     progress = compare.TrialProgress(4, lines.append, clock=clock)
