@@ -338,15 +338,15 @@ def startup_times(repeats=5):
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     times = {}
     for label, code in STARTUP_SNIPPETS.items():
-        timed = f"import time; _t = time.perf_counter(); {code}; print(time.perf_counter() - _t)"
-        _run([sys.executable, "-c", timed], env)   # writes the bytecode cache
-        times[label] = statistics.median(
-            float(_run([sys.executable, "-c", timed], env).stdout) for _ in range(repeats))
+        cmd = [sys.executable, "-c",
+               f"import time; _t = time.perf_counter(); {code}; print(time.perf_counter() - _t)"]
+        _run(cmd, env)   # writes the bytecode cache
+        times[label] = statistics.median(float(_run(cmd, env).stdout) for _ in range(repeats))
     for label, code in (("numpynn --help (wall)", "from numpynn.cli import main; main()"),
                         ("python -c pass (wall)", "pass")):
-        _run([sys.executable, "-c", code, "--help"], env)
-        times[label] = statistics.median(
-            _wall([sys.executable, "-c", code, "--help"], env) for _ in range(repeats))
+        cmd = [sys.executable, "-c", code, "--help"]
+        _run(cmd, env)
+        times[label] = statistics.median(_wall(cmd, env) for _ in range(repeats))
     return times
 
 
